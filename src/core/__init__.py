@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain package uses: the database engine and the web layer helpers."""

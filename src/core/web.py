@@ -1,0 +1,107 @@
+"""The web layer every controller shares: Jinja templates (full page or one named block for htmx), static
+files with long-lived caching, and the error pages."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import MediaType, Request, Response
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
+
+from settings import PROJECT_ROOT
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+ONE_YEAR = 365 * 24 * 3600
+
+
+@cache
+def static_url(name: str) -> str:
+    """URL of a static file; our own files carry a content hash so they can be cached for a year too."""
+    if name.startswith("vendor/"):
+        return f"/static/{name}"  # vendored files carry their version in their name
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
+
+
+def static_files_router() -> Router:
+    return create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        cache_control=CacheControlHeader(public=True, max_age=ONE_YEAR, immutable=True),
+        include_in_schema=False,
+    )
+
+
+@cache
+def templates() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(("html",)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals["static_url"] = static_url
+    environment.globals["htmx_url"] = static_url(HTMX_FILE)
+    return environment
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    context: dict[str, Any],
+    *,
+    partial: str | None = None,
+    status_code: int = 200,
+) -> Response[str]:
+    """The full page, or — for an htmx request — only the named block ``partial`` of the same template,
+    so one template holds each piece of HTML."""
+    page = templates().get_template(template)
+    if partial is not None and is_htmx(request):
+        block = page.blocks[partial]
+        html = "".join(block(page.new_context({**context, "request": request})))
+    else:
+        html = page.render({**context, "request": request})
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"Vary": "HX-Request"})
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    if wants_json(request):
+        return Response({"error": exc.detail or "未找到"}, status_code=HTTP_404_NOT_FOUND)
+    return render(request, "errors/404.html", {"detail": exc.detail}, status_code=HTTP_404_NOT_FOUND)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if wants_json(request):
+        return Response({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return render(
+        request, "errors/error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+    )
+
+
+def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request.logger.exception("unhandled error", exc_info=exc)
+    if wants_json(request):
+        return Response({"error": "服务器内部错误"}, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+    return render(
+        request, "errors/error.html", {"status": 500, "detail": "服务器内部错误，请稍后再试"},
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,1 @@
+"""Tenants (provinces/regions), their org trees, presets and authority rules."""

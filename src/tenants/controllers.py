@@ -1,0 +1,117 @@
+"""HTTP surface of the tenants package: the tenant pages, the rules admin page and the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_422_UNPROCESSABLE_ENTITY
+
+from core.web import render
+from tenants import services
+from tenants.authority import Assignment, OrgTree, Refusal, RuleBook
+from tenants.tables import Tenant
+from tenants.vocabulary import CertificateScope, Level, OrgKind, Procedure, Route
+
+
+async def provide_tenant(slug: str) -> Tenant:
+    tenant = await services.get_tenant(slug)
+    if tenant is None:
+        raise NotFoundException(f"没有名为 “{slug}” 的地区")
+    return tenant
+
+
+TENANT_DEPENDENCIES = {"tenant": Provide(provide_tenant)}
+
+
+class TenantPagesController(Controller):
+    dependencies = TENANT_DEPENDENCIES
+
+    @get("/", name="tenants:index")
+    async def index(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return render(request, "tenants/index.html", {"tenants": await services.list_tenants()})
+
+    @get("/t/{slug:str}/", name="tenants:home")
+    async def home(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
+        procedures = [Procedure(value) for value in tenant.procedures]
+        return render(request, "tenants/home.html", {"tenant": tenant, "procedures": procedures})
+
+    @get("/t/{slug:str}/admin/rules", name="tenants:rules")
+    async def rules(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
+        """The decision tables, with a rule tester: submitting the form answers with the office, the
+        matched row highlighted and the path walked up the tree (htmx swaps just that panel)."""
+        book = await services.rule_book(tenant)
+        form = {name: value for name, value in request.query_params.items() if value}
+        context: dict[str, Any] = {
+            "tenant": tenant,
+            "book": book,
+            "form": form,
+            "errors": {},
+            "outcome": None,
+            **_form_choices(book.tree),
+        }
+        status = 200
+        if form:
+            try:
+                context["outcome"] = book.resolve(services.parse_case_facts(form, book.tree))
+            except services.QueryError as error:
+                context["errors"] = {error.parameter: error.message}
+                status = HTTP_422_UNPROCESSABLE_ENTITY
+        return render(request, "tenants/rules.html", context, partial="tester_panel", status_code=status)
+
+
+def _form_choices(tree: OrgTree) -> dict[str, Any]:
+    by_kind: dict[OrgKind, list[Any]] = {}
+    for node in tree.nodes.values():
+        by_kind.setdefault(node.kind, []).append(node)
+    return {
+        "procedures": list(Procedure),
+        "routes": list(Route),
+        "levels": list(Level),
+        "certificates": list(CertificateScope),
+        "orgs_by_kind": [(kind, by_kind[kind]) for kind in OrgKind if kind in by_kind],
+        "committees": by_kind.get(OrgKind.committee, []),
+    }
+
+
+class TenantApiController(Controller):
+    path = "/api/v1/tenants/{slug:str}"
+    dependencies = TENANT_DEPENDENCIES
+
+    @get("/orgs", name="api:orgs")
+    async def orgs(self, tenant: Tenant) -> list[dict[str, Any]]:
+        tree = await services.org_tree(tenant)
+        return [
+            {"code": node.code, "name": node.name, "kind": node.kind.value, "parent": node.parent}
+            for node in tree.nodes.values()
+        ]
+
+    @get("/authority", name="api:authority")
+    async def authority(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[dict[str, Any]]:
+        book: RuleBook = await services.rule_book(tenant)
+        params = dict(request.query_params.items())
+        if len(params) != len(request.query_params.multi_items()):
+            repeated = next(k for k in params if len(request.query_params.getall(k)) > 1)
+            return Response({"parameter": repeated, "error": "参数重复"}, status_code=HTTP_400_BAD_REQUEST)
+        try:
+            facts = services.parse_case_facts(params, book.tree)
+        except services.QueryError as error:
+            return Response({"parameter": error.parameter, "error": error.message}, status_code=HTTP_400_BAD_REQUEST)
+        outcome = book.resolve(facts)
+        if isinstance(outcome, Refusal):
+            return Response(
+                {"refused": outcome.message, "rule": outcome.rule.id if outcome.rule else None},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Response(_assignment_json(outcome))
+
+
+def _assignment_json(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "office": {"code": assignment.office.code, "name": assignment.office.name},
+        "rule": assignment.rule.id,
+        "citation": assignment.rule.citation,
+        "path": [node.code for node in assignment.path],
+    }

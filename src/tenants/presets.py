@@ -1,0 +1,371 @@
+"""Tenant presets: one reviewed YAML file per tenant (``presets/<slug>.yaml``), parsed and checked here.
+
+Parsing is all-or-nothing and happens before anything touches the database: a broken preset raises
+``PresetError`` naming its file and line, so nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from tenants.authority import NO_COMMITTEE, Conditions, OrgNode, OrgTree, Rule, WalkFrom
+from tenants.vocabulary import CertificateScope, Jurisdiction, Level, OrgKind, Procedure, Route
+
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+OFFICE_KINDS = frozenset({OrgKind.province_office, OrgKind.city_office, OrgKind.county_hr})
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$")
+DIVISION_PATTERN = re.compile(r"^[1-9][0-9]{5}$")
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+ORIGIN_PATTERN = re.compile(r"^https://[a-z0-9.-]+(:[0-9]{1,5})?$")
+URL_PATTERN = re.compile(r"^https?://\S+$")
+
+
+class PresetError(ValueError):
+    def __init__(self, source: str, line: int | None, message: str) -> None:
+        self.source, self.line, self.message = source, line, message
+        where = f"{source} 第{line}行" if line else source
+        super().__init__(f"{where}：{message}")
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    slug: str
+    name: str
+    authority_name: str
+    division_code: str
+    theme_color: str
+    procedures: tuple[Procedure, ...]
+    portal_links: tuple[PortalLink, ...]
+    frame_ancestors: tuple[str, ...]
+    contacts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Preset:
+    source: str
+    tenant: TenantSettings
+    orgs: tuple[OrgNode, ...]  # parents before children
+    rules: dict[Procedure, tuple[Rule, ...]]
+
+
+class _Mapping(dict):
+    line: int
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings remember the (1-based) line they start on."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Mapping:  # type: ignore[override]
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = {key for key in keys if keys.count(key) > 1}
+        if duplicates:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"重复的键 {sorted(map(str, duplicates))}", node.start_mark
+            )
+        mapping = _Mapping(super().construct_mapping(node, deep=deep))
+        mapping.line = node.start_mark.line + 1
+        return mapping
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class _Reader:
+    """Checks one parsed file; every complaint names the line of the mapping it is about."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: Any, message: str) -> PresetError:
+        return PresetError(self.source, getattr(where, "line", None), message)
+
+    def mapping(self, value: Any, what: str, parent: Any, required: set[str], optional: set[str]) -> _Mapping:
+        if not isinstance(value, dict):
+            raise self.fail(parent, f"{what} 应为映射（key: value）")
+        unknown = sorted(set(value) - required - optional, key=str)
+        if unknown:
+            raise self.fail(value, f"{what} 含未知字段 {', '.join(map(str, unknown))}")
+        missing = sorted(required - set(value))
+        if missing:
+            raise self.fail(value, f"{what} 缺少字段 {', '.join(missing)}")
+        return value  # type: ignore[return-value]
+
+    def text(self, mapping: _Mapping, key: str, pattern: re.Pattern[str] | None = None) -> str:
+        value = mapping[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(mapping, f"{key} 应为非空文本")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(mapping, f"{key} 的值 “{value}” 格式不正确")
+        return value
+
+    def texts(self, mapping: _Mapping, key: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
+        values = mapping.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(value, str) and value for value in values):
+            raise self.fail(mapping, f"{key} 应为文本列表")
+        for value in values:
+            if pattern is not None and not pattern.match(value):
+                raise self.fail(mapping, f"{key} 中的 “{value}” 格式不正确")
+        return tuple(values)
+
+    def members(self, mapping: _Mapping, key: str, enum: type[E] | Callable[[str], Any]) -> tuple[Any, ...]:
+        raw = mapping[key]
+        values = raw if isinstance(raw, list) else [raw]
+        if not values:
+            raise self.fail(mapping, f"{key} 不能为空列表")
+        result = []
+        for value in values:
+            try:
+                result.append(enum(value))
+            except (ValueError, TypeError):
+                allowed = ", ".join(member.value for member in enum) if isinstance(enum, type) else ""
+                raise self.fail(mapping, f"{key} 的值 “{value}” 不存在（可选：{allowed}）") from None
+        return tuple(result)
+
+    def day(self, mapping: _Mapping, key: str) -> date:
+        value = mapping[key]
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(mapping, f"{key} 应为日期 YYYY-MM-DD") from None
+
+
+_committee_jurisdiction_values = (*(member.value for member in Jurisdiction), NO_COMMITTEE)
+
+
+def parse_preset(text: str, source: str) -> Preset:
+    try:
+        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise PresetError(source, mark.line + 1 if mark else None, f"YAML 语法错误：{error.problem}") from None
+    reader = _Reader(source)
+    root = reader.mapping(document, "预置文件", None, {"tenant", "orgs", "rules"}, set())
+    tenant = _read_tenant(reader, root["tenant"], root)
+    orgs = _read_orgs(reader, root["orgs"], root)
+    rules = _read_rules(reader, root["rules"], root, tenant.procedures)
+    kinds_present = {org.kind for org in orgs}
+    for row, rule in zip(_rule_rows(root["rules"]), (r for table in rules.values() for r in table), strict=True):
+        missing = [kind for kind in rule.authority if kind not in kinds_present]
+        if missing:
+            raise reader.fail(row, f"规则 {rule.id} 指向的机构类型 {', '.join(missing)} 在本地区机构树中不存在")
+    return Preset(source=source, tenant=tenant, orgs=orgs, rules=rules)
+
+
+def _rule_rows(tables: dict[str, list[_Mapping]]) -> Iterable[_Mapping]:
+    for rows in tables.values():
+        yield from rows
+
+
+def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
+    tenant = reader.mapping(
+        value,
+        "tenant",
+        root,
+        {"slug", "name", "authority_name", "division_code", "theme_color", "procedures"},
+        {"portal_links", "frame_ancestors", "contacts"},
+    )
+    links = []
+    for link in tenant.get("portal_links", []):
+        link = reader.mapping(link, "portal_links 条目", tenant, {"name", "url"}, set())
+        links.append(PortalLink(reader.text(link, "name"), reader.text(link, "url", URL_PATTERN)))
+    return TenantSettings(
+        slug=reader.text(tenant, "slug", SLUG_PATTERN),
+        name=reader.text(tenant, "name"),
+        authority_name=reader.text(tenant, "authority_name"),
+        division_code=reader.text(tenant, "division_code", DIVISION_PATTERN),
+        theme_color=reader.text(tenant, "theme_color", COLOR_PATTERN),
+        procedures=reader.members(tenant, "procedures", Procedure),
+        portal_links=tuple(links),
+        frame_ancestors=reader.texts(tenant, "frame_ancestors", ORIGIN_PATTERN),
+        contacts=reader.texts(tenant, "contacts"),
+    )
+
+
+def _read_orgs(reader: _Reader, value: Any, root: _Mapping) -> tuple[OrgNode, ...]:
+    if not isinstance(value, list) or not value:
+        raise reader.fail(root, "orgs 应为非空列表")
+    nodes: dict[str, OrgNode] = {}
+    lines: dict[str, _Mapping] = {}
+    for entry in value:
+        org = reader.mapping(entry, "机构", root, {"code", "name", "kind"}, {"parent", "division"})
+        code = reader.text(org, "code", CODE_PATTERN)
+        if code in nodes:
+            raise reader.fail(org, f"机构代码 {code} 重复（首次出现在第{lines[code].line}行）")
+        (kind,) = reader.members(org, "kind", OrgKind)
+        division = reader.text(org, "division", DIVISION_PATTERN) if "division" in org else None
+        parent = reader.text(org, "parent") if "parent" in org else None
+        nodes[code] = OrgNode(code, reader.text(org, "name"), kind, parent, division)
+        lines[code] = org
+    roots = [node for node in nodes.values() if node.parent is None]
+    if len(roots) != 1 or roots[0].kind is not OrgKind.province_office:
+        where = lines[roots[1].code] if len(roots) > 1 else root
+        raise reader.fail(where, "机构树必须恰有一个根，且为 province_office（不写 parent 的只能是它）")
+    for node in nodes.values():
+        if node.parent is not None and node.parent not in nodes:
+            raise reader.fail(lines[node.code], f"上级机构 {node.parent} 不存在")
+    for node in nodes.values():
+        seen = {node.code}
+        current = node.parent
+        while current is not None:
+            if current in seen:
+                raise reader.fail(lines[node.code], f"机构 {node.code} 的上级关系成环")
+            seen.add(current)
+            current = nodes[current].parent
+    return tuple(_parents_first(nodes.values()))
+
+
+def _parents_first(nodes: Iterable[OrgNode]) -> list[OrgNode]:
+    """Keep the file's order, but move every org after its parent (the loader inserts in this order)."""
+    ordered: list[OrgNode] = []
+    placed: set[str] = set()
+    pending = list(nodes)
+    while pending:
+        waiting = []
+        for node in pending:
+            if node.parent is None or node.parent in placed:
+                ordered.append(node)
+                placed.add(node.code)
+            else:
+                waiting.append(node)
+        pending = waiting
+    return ordered
+
+
+def _read_rules(
+    reader: _Reader, value: Any, root: _Mapping, offered: tuple[Procedure, ...]
+) -> dict[Procedure, tuple[Rule, ...]]:
+    if not isinstance(value, dict):
+        raise reader.fail(root, "rules 应为映射：事项 → 规则列表")
+    tables: dict[Procedure, tuple[Rule, ...]] = {}
+    seen_ids: dict[str, _Mapping] = {}
+    for key, rows in value.items():
+        try:
+            procedure = Procedure(key)
+        except ValueError:
+            raise reader.fail(value, f"rules 中的事项 “{key}” 不存在") from None
+        if procedure not in offered:
+            raise reader.fail(value, f"rules 含 {procedure} 的规则，但 tenant.procedures 未开通该事项")
+        if not isinstance(rows, list) or not rows:
+            raise reader.fail(value, f"{procedure} 的规则表应为非空列表")
+        table = []
+        for row in rows:
+            rule = _read_rule(reader, row, value, procedure)
+            if rule.id in seen_ids:
+                raise reader.fail(row, f"规则编号 {rule.id} 重复（首次出现在第{seen_ids[rule.id].line}行）")
+            seen_ids[rule.id] = row
+            table.append(rule)
+        if not table[-1].conditions.is_unconditional:
+            raise reader.fail(rows[-1], f"{procedure} 的最后一条规则必须没有 when 条件（兜底），保证每个案件都有明确答复")
+        tables[procedure] = tuple(table)
+    for procedure in offered:
+        if procedure not in tables:
+            raise reader.fail(value, f"已开通的事项 {procedure} 没有规则表")
+    return tables
+
+
+CONDITION_READERS: dict[str, Callable[[_Reader, _Mapping, str], Any]] = {
+    "route": lambda reader, when, key: frozenset(reader.members(when, key, Route)),
+    "level": lambda reader, when, key: frozenset(reader.members(when, key, Level)),
+    "certificate": lambda reader, when, key: frozenset(reader.members(when, key, CertificateScope)),
+    "employer_kind": lambda reader, when, key: frozenset(reader.members(when, key, OrgKind)),
+    "employer_jurisdiction": lambda reader, when, key: frozenset(reader.members(when, key, Jurisdiction)),
+    "committee_jurisdiction": lambda reader, when, key: frozenset(
+        _checked_committee_jurisdictions(reader, when, key)
+    ),
+    "obtained_before": lambda reader, when, key: reader.day(when, key),
+    "obtained_from": lambda reader, when, key: reader.day(when, key),
+    "obtained_unknown": lambda reader, when, key: _checked_flag(reader, when, key),
+}
+
+
+def _checked_committee_jurisdictions(reader: _Reader, when: _Mapping, key: str) -> tuple[str, ...]:
+    values = when[key] if isinstance(when[key], list) else [when[key]]
+    for value in values:
+        if value not in _committee_jurisdiction_values:
+            allowed = ", ".join(_committee_jurisdiction_values)
+            raise reader.fail(when, f"{key} 的值 “{value}” 不存在（可选：{allowed}）")
+    return tuple(NO_COMMITTEE if value == NO_COMMITTEE else Jurisdiction(value) for value in values)
+
+
+def _checked_flag(reader: _Reader, when: _Mapping, key: str) -> bool:
+    if not isinstance(when[key], bool):
+        raise reader.fail(when, f"{key} 应为 true 或 false")
+    return when[key]
+
+
+def conditions_from_mapping(when: dict[str, Any], source: str) -> Conditions:
+    """Conditions from their stored form (the preset's ``when`` mapping, as kept in the database)."""
+    reader = _Reader(source)
+    checked = reader.mapping(_Mapping(when), "when", None, set(), set(CONDITION_READERS))
+    return Conditions(**{key: CONDITION_READERS[key](reader, checked, key) for key in checked})
+
+
+def conditions_to_mapping(conditions: Conditions) -> dict[str, Any]:
+    stored: dict[str, Any] = {}
+    for name in conditions.__dataclass_fields__:
+        value = getattr(conditions, name)
+        if isinstance(value, frozenset):
+            stored[name] = sorted(str(member) for member in value)
+        elif isinstance(value, date):
+            stored[name] = value.isoformat()
+        elif value is not None:
+            stored[name] = value
+    return stored
+
+
+def _read_rule(reader: _Reader, value: Any, table: _Mapping, procedure: Procedure) -> Rule:
+    row = reader.mapping(
+        value, "规则", table, {"id", "cite", "note"}, {"when", "authority", "refuse", "walk_from"}
+    )
+    if ("authority" in row) == ("refuse" in row):
+        raise reader.fail(row, "规则必须且只能写 authority（办理机构类型）或 refuse（拒绝理由）之一")
+    when = reader.mapping(row.get("when", _Mapping()), "when", row, set(), set(CONDITION_READERS))
+    conditions = Conditions(**{key: CONDITION_READERS[key](reader, when, key) for key in when})
+    authority: tuple[OrgKind, ...] = ()
+    if "authority" in row:
+        authority = reader.members(row, "authority", OrgKind)
+    walk_from = reader.members(row, "walk_from", WalkFrom)[0] if "walk_from" in row else WalkFrom.employer
+    if walk_from is WalkFrom.committee and (
+        conditions.committee_jurisdiction is None or NO_COMMITTEE in conditions.committee_jurisdiction
+    ):
+        raise reader.fail(row, "walk_from: committee 需要 when.committee_jurisdiction 且不含 none")
+    return Rule(
+        id=reader.text(row, "id", CODE_PATTERN),
+        procedure=procedure,
+        citation=reader.text(row, "cite"),
+        note=reader.text(row, "note"),
+        conditions=conditions,
+        authority=authority,
+        walk_from=walk_from,
+        refusal=reader.text(row, "refuse") if "refuse" in row else None,
+    )
+
+
+def preset_paths() -> list[Path]:
+    return sorted(PRESETS_DIR.glob("*.yaml"))
+
+
+def read_preset(path: Path) -> Preset:
+    preset = parse_preset(path.read_text(encoding="utf-8"), path.name)
+    if preset.tenant.slug != path.stem:
+        raise PresetError(path.name, None, f"文件名应与 tenant.slug（{preset.tenant.slug}）一致")
+    return preset
+
