@@ -30,17 +30,11 @@ DESCRIPTION = "tenants, orgs and authority rules"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="tenants", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="tenants", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Tenant", tablename="tenant", schema=None, columns=None
-    )
+    manager.add_table(class_name="Tenant", tablename="tenant", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Org", tablename="org", schema=None, columns=None
-    )
+    manager.add_table(class_name="Org", tablename="org", schema=None, columns=None)
 
     manager.add_table(
         class_name="AuthorityRule",

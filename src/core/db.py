@@ -25,7 +25,7 @@ def engine_for_url(url: str) -> Engine:
     raise ValueError(f"DATABASE_URL must be sqlite:///… or postgresql://…, not {scheme!r}")
 
 
-def write_transaction(engine: Engine):  # noqa: ANN201 - Piccolo's transaction types differ per engine
+def write_transaction(engine: Engine):
     """A transaction for writing. SQLite must take its write lock up front (BEGIN IMMEDIATE): a deferred
     transaction that reads first and writes later fails with SQLITE_BUSY instead of waiting."""
     if isinstance(engine, SQLiteEngine):

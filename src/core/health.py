@@ -13,5 +13,7 @@ from tenants.tables import Tenant
 async def healthz() -> Response[dict[str, Any]]:
     engine = Tenant._meta.db
     if not await ping(engine):
-        return Response({"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE
+        )
     return Response({"status": "ok", "database": engine.engine_type})

@@ -93,7 +93,10 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if wants_json(request):
         return Response({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
     return render(
-        request, "errors/error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+        request,
+        "errors/error.html",
+        {"status": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
     )
 
 
@@ -102,6 +105,8 @@ def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     if wants_json(request):
         return Response({"error": "服务器内部错误"}, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
     return render(
-        request, "errors/error.html", {"status": 500, "detail": "服务器内部错误，请稍后再试"},
+        request,
+        "errors/error.html",
+        {"status": 500, "detail": "服务器内部错误，请稍后再试"},
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )

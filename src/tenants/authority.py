@@ -144,9 +144,13 @@ class Conditions:
                 return False
         if self.obtained_unknown is not None and (facts.obtained is None) != self.obtained_unknown:
             return False
-        if self.obtained_before is not None and (facts.obtained is None or facts.obtained >= self.obtained_before):
+        if self.obtained_before is not None and (
+            facts.obtained is None or facts.obtained >= self.obtained_before
+        ):
             return False
-        return self.obtained_from is None or (facts.obtained is not None and facts.obtained >= self.obtained_from)
+        return self.obtained_from is None or (
+            facts.obtained is not None and facts.obtained >= self.obtained_from
+        )
 
     def describe(self) -> list[str]:
         """The conditions in Chinese, one phrase each, for the admin's view of the table."""

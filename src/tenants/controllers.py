@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_422_UNPROCESSABLE_ENTITY
 
 from core.web import render
@@ -16,7 +17,7 @@ from tenants.tables import Tenant
 from tenants.vocabulary import CertificateScope, Level, OrgKind, Procedure, Route
 
 
-async def provide_tenant(slug: str) -> Tenant:
+async def provide_tenant(slug: FromPath[str]) -> Tenant:
     tenant = await services.get_tenant(slug)
     if tenant is None:
         raise NotFoundException(f"没有名为 “{slug}” 的地区")
@@ -34,12 +35,12 @@ class TenantPagesController(Controller):
         return render(request, "tenants/index.html", {"tenants": await services.list_tenants()})
 
     @get("/t/{slug:str}/", name="tenants:home")
-    async def home(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
+    async def home(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         procedures = [Procedure(value) for value in tenant.procedures]
         return render(request, "tenants/home.html", {"tenant": tenant, "procedures": procedures})
 
     @get("/t/{slug:str}/admin/rules", name="tenants:rules")
-    async def rules(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
+    async def rules(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         """The decision tables, with a rule tester: submitting the form answers with the office, the
         matched row highlighted and the path walked up the tree (htmx swaps just that panel)."""
         book = await services.rule_book(tenant)
@@ -81,7 +82,7 @@ class TenantApiController(Controller):
     dependencies = TENANT_DEPENDENCIES
 
     @get("/orgs", name="api:orgs")
-    async def orgs(self, tenant: Tenant) -> list[dict[str, Any]]:
+    async def orgs(self, tenant: NamedDependency[Tenant]) -> list[dict[str, Any]]:
         tree = await services.org_tree(tenant)
         return [
             {"code": node.code, "name": node.name, "kind": node.kind.value, "parent": node.parent}
@@ -89,16 +90,20 @@ class TenantApiController(Controller):
         ]
 
     @get("/authority", name="api:authority")
-    async def authority(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[dict[str, Any]]:
+    async def authority(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+    ) -> Response[dict[str, Any]]:
         book: RuleBook = await services.rule_book(tenant)
         params = dict(request.query_params.items())
-        if len(params) != len(request.query_params.multi_items()):
+        if len(params) != len(list(request.query_params.multi_items())):
             repeated = next(k for k in params if len(request.query_params.getall(k)) > 1)
             return Response({"parameter": repeated, "error": "参数重复"}, status_code=HTTP_400_BAD_REQUEST)
         try:
             facts = services.parse_case_facts(params, book.tree)
         except services.QueryError as error:
-            return Response({"parameter": error.parameter, "error": error.message}, status_code=HTTP_400_BAD_REQUEST)
+            return Response(
+                {"parameter": error.parameter, "error": error.message}, status_code=HTTP_400_BAD_REQUEST
+            )
         outcome = book.resolve(facts)
         if isinstance(outcome, Refusal):
             return Response(

@@ -7,7 +7,7 @@ Parsing is all-or-nothing and happens before anything touches the database: a br
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from tenants.authority import NO_COMMITTEE, Conditions, OrgNode, OrgTree, Rule, WalkFrom
+from tenants.authority import NO_COMMITTEE, Conditions, OrgNode, Rule, WalkFrom
 from tenants.vocabulary import CertificateScope, Jurisdiction, Level, OrgKind, Procedure, Route
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -69,18 +69,26 @@ class _Mapping(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings remember the (1-based) line they start on."""
+    """A safe loader whose mappings remember the (1-based) line they start on and refuse repeated keys."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Mapping:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
         duplicates = {key for key in keys if keys.count(key) > 1}
         if duplicates:
             raise yaml.constructor.ConstructorError(
                 None, None, f"重复的键 {sorted(map(str, duplicates))}", node.start_mark
             )
-        mapping = _Mapping(super().construct_mapping(node, deep=deep))
-        mapping.line = node.start_mark.line + 1
-        return mapping
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_line_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Mapping]:
+    mapping = _Mapping()
+    mapping.line = node.start_mark.line + 1
+    yield mapping
+    mapping.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_line_mapping)
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -152,20 +160,26 @@ _committee_jurisdiction_values = (*(member.value for member in Jurisdiction), NO
 
 def parse_preset(text: str, source: str) -> Preset:
     try:
-        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        document = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        raise PresetError(source, mark.line + 1 if mark else None, f"YAML 语法错误：{error.problem}") from None
+        raise PresetError(
+            source, mark.line + 1 if mark else None, f"YAML 语法错误：{error.problem}"
+        ) from None
     reader = _Reader(source)
     root = reader.mapping(document, "预置文件", None, {"tenant", "orgs", "rules"}, set())
     tenant = _read_tenant(reader, root["tenant"], root)
     orgs = _read_orgs(reader, root["orgs"], root)
     rules = _read_rules(reader, root["rules"], root, tenant.procedures)
     kinds_present = {org.kind for org in orgs}
-    for row, rule in zip(_rule_rows(root["rules"]), (r for table in rules.values() for r in table), strict=True):
+    for row, rule in zip(
+        _rule_rows(root["rules"]), (r for table in rules.values() for r in table), strict=True
+    ):
         missing = [kind for kind in rule.authority if kind not in kinds_present]
         if missing:
-            raise reader.fail(row, f"规则 {rule.id} 指向的机构类型 {', '.join(missing)} 在本地区机构树中不存在")
+            raise reader.fail(
+                row, f"规则 {rule.id} 指向的机构类型 {', '.join(missing)} 在本地区机构树中不存在"
+            )
     return Preset(source=source, tenant=tenant, orgs=orgs, rules=rules)
 
 
@@ -273,7 +287,9 @@ def _read_rules(
             seen_ids[rule.id] = row
             table.append(rule)
         if not table[-1].conditions.is_unconditional:
-            raise reader.fail(rows[-1], f"{procedure} 的最后一条规则必须没有 when 条件（兜底），保证每个案件都有明确答复")
+            raise reader.fail(
+                rows[-1], f"{procedure} 的最后一条规则必须没有 when 条件（兜底），保证每个案件都有明确答复"
+            )
         tables[procedure] = tuple(table)
     for procedure in offered:
         if procedure not in tables:
@@ -368,4 +384,3 @@ def read_preset(path: Path) -> Preset:
     if preset.tenant.slug != path.stem:
         raise PresetError(path.name, None, f"文件名应与 tenant.slug（{preset.tenant.slug}）一致")
     return preset
-

@@ -32,16 +32,23 @@ def scoped_objects(table: type[T], tenant: Tenant) -> Objects:
 
 
 async def list_tenants() -> list[Tenant]:
-    return await Tenant.objects().order_by(Tenant.id)
+    return await Tenant.objects().order_by(Tenant.id).output(load_json=True)
 
 
 async def get_tenant(slug: str) -> Tenant | None:
-    return await Tenant.objects().get(Tenant.slug == slug)
+    return await Tenant.objects().get(Tenant.slug == slug).output(load_json=True)
 
 
 async def org_tree(tenant: Tenant) -> OrgTree:
     rows = await scoped(
-        Org, tenant, Org.id, Org.code, Org.name, Org.kind, Org.division_code, Org.parent.code.as_alias("parent_code")
+        Org,
+        tenant,
+        Org.id,
+        Org.code,
+        Org.name,
+        Org.kind,
+        Org.division_code,
+        Org.parent.code.as_alias("parent_code"),
     ).order_by(Org.position)
     return OrgTree(
         OrgNode(row["code"], row["name"], OrgKind(row["kind"]), row["parent_code"], row["division_code"])
@@ -50,9 +57,12 @@ async def org_tree(tenant: Tenant) -> OrgTree:
 
 
 async def rule_book(tenant: Tenant) -> RuleBook:
-    rows = await scoped(AuthorityRule, tenant).order_by(AuthorityRule.procedure).order_by(
-        AuthorityRule.position
-    ).output(load_json=True)
+    rows = (
+        await scoped(AuthorityRule, tenant)
+        .order_by(AuthorityRule.procedure)
+        .order_by(AuthorityRule.position)
+        .output(load_json=True)
+    )
     tables: dict[Procedure, list[Rule]] = {}
     for row in rows:
         procedure = Procedure(row["procedure"])
@@ -78,7 +88,15 @@ async def rule_book(tenant: Tenant) -> RuleBook:
 
 # --- the authority query, as the API and the admin rule tester receive it ---------------------------------
 
-AUTHORITY_QUERY_PARAMETERS = ("procedure", "route", "level", "employer", "committee", "obtained", "certificate")
+AUTHORITY_QUERY_PARAMETERS = (
+    "procedure",
+    "route",
+    "level",
+    "employer",
+    "committee",
+    "obtained",
+    "certificate",
+)
 REQUIRED_AUTHORITY_PARAMETERS = ("procedure", "route", "level", "employer")
 
 
@@ -201,9 +219,12 @@ async def load_preset(preset: Preset) -> LoadReport:
             await tenant.save()
             report.count(report.created, "tenant")
         else:
-            current = (await Tenant.select(*Tenant.all_columns()).where(Tenant.id == tenant.id).output(
-                load_json=True
-            ).first()) or {}
+            current = (
+                await Tenant.select(*Tenant.all_columns())
+                .where(Tenant.id == tenant.id)
+                .output(load_json=True)
+                .first()
+            ) or {}
             if _differs(current, values):
                 await Tenant.update(values).where(Tenant.id == tenant.id)
                 report.count(report.updated, "tenant")

@@ -1,0 +1,73 @@
+"""The real commands `make run` uses: `zhicheng setup` (migrate + presets) and `zhicheng serve`, with the
+app's own lifespan starting the database, against the suite's database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ZHICHENG = str(Path(sys.executable).parent / "zhicheng")
+
+
+def command_env() -> dict[str, str]:
+    return {**os.environ, "PICCOLO_CONF": "piccolo_conf", "DATABASE_URL": os.environ["DATABASE_URL"]}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_setup_is_idempotent(database: None) -> None:
+    result = subprocess.run(
+        [ZHICHENG, "setup"], env=command_env(), capture_output=True, text=True, timeout=120, check=True
+    )
+    for slug in ("gansu", "ningxia", "guangxi"):
+        assert f"{slug}: 无变化" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(database: None) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [ZHICHENG, "serve"],
+        env={**command_env(), "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"zhicheng serve did not come up:\n{output}")
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_served_tenant_home(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/t/gansu/", timeout=5) as response:
+        body = response.read().decode()
+    assert "甘肃" in body
+
+
+def test_served_healthz(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/healthz", timeout=5) as response:
+        assert b'"status":"ok"' in response.read()
