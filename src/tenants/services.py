@@ -78,11 +78,13 @@ async def rule_book(tenant: Tenant) -> RuleBook:
                 refusal=row["refusal"],
             )
         )
+    offered = [Procedure(procedure) for procedure in tenant.procedures]
     return RuleBook(
         tenant_name=tenant.name,
-        offered=frozenset(Procedure(procedure) for procedure in tenant.procedures),
+        offered=frozenset(offered),
         tree=await org_tree(tenant),
-        rules={procedure: tuple(rules) for procedure, rules in tables.items()},
+        # In the tenant's own order of procedures, as its pages list them.
+        rules={procedure: tuple(tables[procedure]) for procedure in offered if procedure in tables},
     )
 
 

@@ -210,3 +210,9 @@ async def test_rule_tester_error_is_next_to_the_field_and_the_form_keeps_its_val
     assert 'value="2018-02-30"' in field.group(0)
     assert 'value="620102-committee-teacher-mid" selected' in response.text
     assert 'value="intermediate" selected' in response.text
+
+
+async def test_rule_tables_follow_the_tenants_order_of_procedures(client: httpx.AsyncClient) -> None:
+    text = (await client.get("/t/gansu/admin/rules")).text
+    headings = re.findall(r'<h2 id="table-(\w+)">', text)
+    assert headings == ["reissue", "collection", "issuance"]
