@@ -586,19 +586,20 @@ def check(status: int, body: dict[str, Any], expected: str) -> None:
         assert body["path"][-1] == expected
 
 
-@pytest.mark.parametrize(("case", "query", "expected"), GANSU, ids=[row[0] for row in GANSU])
-async def test_gansu(client: httpx.AsyncClient, case: str, query: dict[str, str], expected: str) -> None:
-    check(*await ask(client, "gansu", query), expected)
+CASES = (
+    [("gansu", *row) for row in GANSU]
+    + [("ningxia", *row) for row in NINGXIA]
+    + [("guangxi", *row) for row in GUANGXI]
+)
 
 
-@pytest.mark.parametrize(("case", "query", "expected"), NINGXIA, ids=[row[0] for row in NINGXIA])
-async def test_ningxia(client: httpx.AsyncClient, case: str, query: dict[str, str], expected: str) -> None:
-    check(*await ask(client, "ningxia", query), expected)
-
-
-@pytest.mark.parametrize(("case", "query", "expected"), GUANGXI, ids=[row[0] for row in GUANGXI])
-async def test_guangxi(client: httpx.AsyncClient, case: str, query: dict[str, str], expected: str) -> None:
-    check(*await ask(client, "guangxi", query), expected)
+@pytest.mark.parametrize(
+    ("slug", "case", "query", "expected"), CASES, ids=[f"{row[0]}: {row[1]}" for row in CASES]
+)
+async def test_seed_rule(
+    client: httpx.AsyncClient, slug: str, case: str, query: dict[str, str], expected: str
+) -> None:
+    check(*await ask(client, slug, query), expected)
 
 
 async def test_answer_names_office_rule_and_path(client: httpx.AsyncClient) -> None:
