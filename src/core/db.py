@@ -6,8 +6,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
 # Seconds a SQLite writer waits for the lock before failing with "database is locked".
 SQLITE_BUSY_TIMEOUT = 30
@@ -25,7 +25,7 @@ def engine_for_url(url: str) -> Engine:
     raise ValueError(f"DATABASE_URL must be sqlite:///… or postgresql://…, not {scheme!r}")
 
 
-def write_transaction(engine: Engine):
+def write_transaction(engine: Engine) -> SQLiteTransaction | PostgresTransaction:
     """A transaction for writing. SQLite must take its write lock up front (BEGIN IMMEDIATE): a deferred
     transaction that reads first and writes later fails with SQLITE_BUSY instead of waiting."""
     if isinstance(engine, SQLiteEngine):

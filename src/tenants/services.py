@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
-from piccolo.query import Objects, Select
+from piccolo.query import Select
 from piccolo.table import Table
 
 from core.db import write_transaction
@@ -19,16 +19,10 @@ from tenants.presets import Preset, conditions_from_mapping, conditions_to_mappi
 from tenants.tables import AuthorityRule, Org, Tenant
 from tenants.vocabulary import CertificateScope, Level, OrgKind, Procedure, Route
 
-T = TypeVar("T", bound=Table)
-
 
 def scoped(table: type[Table], tenant: Tenant, *columns: Any) -> Select:
     """A select of ``table`` limited to one tenant's rows: the one place tenant scoping happens."""
     return table.select(*columns).where(table._meta.get_column_by_name("tenant") == tenant.id)
-
-
-def scoped_objects(table: type[T], tenant: Tenant) -> Objects:
-    return table.objects().where(table._meta.get_column_by_name("tenant") == tenant.id)
 
 
 async def list_tenants() -> list[Tenant]:
