@@ -28,6 +28,7 @@ DIVISION_PATTERN = re.compile(r"^[1-9][0-9]{5}$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 ORIGIN_PATTERN = re.compile(r"^https://[a-z0-9.-]+(:[0-9]{1,5})?$")
 URL_PATTERN = re.compile(r"^https?://\S+$")
+ENV_NAME_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 
 
 class PresetError(ValueError):
@@ -54,6 +55,7 @@ class TenantSettings:
     portal_links: tuple[PortalLink, ...]
     frame_ancestors: tuple[str, ...]
     contacts: tuple[str, ...]
+    auth: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
         "tenant",
         root,
         {"slug", "name", "authority_name", "division_code", "theme_color", "procedures"},
-        {"portal_links", "frame_ancestors", "contacts"},
+        {"portal_links", "frame_ancestors", "contacts", "auth"},
     )
     links = []
     for link in tenant.get("portal_links", []):
@@ -210,7 +212,53 @@ def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
         portal_links=tuple(links),
         frame_ancestors=reader.texts(tenant, "frame_ancestors", ORIGIN_PATTERN),
         contacts=reader.texts(tenant, "contacts"),
+        auth=_read_auth(reader, tenant.get("auth", _Mapping()), tenant),
     )
+
+
+DEFAULT_SESSION_IDLE_MINUTES = 30
+DEFAULT_SESSION_MAX_HOURS = 12
+
+
+def _read_auth(reader: _Reader, value: Any, tenant: _Mapping) -> dict[str, Any]:
+    """Sign-in settings. The OIDC client secret is never in a preset: ``client_secret_env`` names the
+    environment variable that holds it."""
+    auth = reader.mapping(value, "auth", tenant, set(), {"session_idle_minutes", "session_max_hours", "oidc"})
+    result: dict[str, Any] = {
+        "session_idle_minutes": _bounded_int(
+            reader, auth, "session_idle_minutes", DEFAULT_SESSION_IDLE_MINUTES, 5, 480
+        ),
+        "session_max_hours": _bounded_int(
+            reader, auth, "session_max_hours", DEFAULT_SESSION_MAX_HOURS, 1, 72
+        ),
+        "oidc": None,
+    }
+    if auth.get("oidc") is not None:
+        oidc = reader.mapping(
+            auth["oidc"],
+            "auth.oidc",
+            auth,
+            {"issuer", "client_id", "client_secret_env"},
+            {"id_number_claim", "name_claim", "label"},
+        )
+        result["oidc"] = {
+            "issuer": reader.text(oidc, "issuer", URL_PATTERN),
+            "client_id": reader.text(oidc, "client_id"),
+            "client_secret_env": reader.text(oidc, "client_secret_env", ENV_NAME_PATTERN),
+            "id_number_claim": reader.text(oidc, "id_number_claim")
+            if "id_number_claim" in oidc
+            else "id_number",
+            "name_claim": reader.text(oidc, "name_claim") if "name_claim" in oidc else "name",
+            "label": reader.text(oidc, "label") if "label" in oidc else "统一身份认证",
+        }
+    return result
+
+
+def _bounded_int(reader: _Reader, mapping: _Mapping, key: str, default: int, low: int, high: int) -> int:
+    value = mapping.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise reader.fail(mapping, f"{key} 应为 {low} 到 {high} 之间的整数")
+    return value
 
 
 def _read_orgs(reader: _Reader, value: Any, root: _Mapping) -> tuple[OrgNode, ...]:

@@ -183,6 +183,7 @@ def _tenant_values(preset: Preset) -> dict[str, Any]:
         "portal_links": [{"name": link.name, "url": link.url} for link in settings.portal_links],
         "frame_ancestors": list(settings.frame_ancestors),
         "contacts": list(settings.contacts),
+        "auth": settings.auth,
     }
 
 

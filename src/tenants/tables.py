@@ -15,6 +15,8 @@ class Tenant(Table, tablename="tenant"):
     portal_links = JSON(default=[])
     frame_ancestors = JSON(default=[])
     contacts = JSON(default=[])
+    # Sign-in and session settings: {"session_idle_minutes", "session_max_hours", "oidc": {…} | null}.
+    auth = JSON(default={})
 
 
 class Org(Table, tablename="org"):

@@ -1,0 +1,1 @@
+"""Accounts: applicants and staff, roles, sessions, sign-in (password and OIDC), guards."""
