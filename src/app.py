@@ -1,4 +1,4 @@
-"""The Litestar application: routers, the database lifespan and the error pages."""
+"""The Litestar application: routers, middleware, the access guard, the database lifespan, error pages."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.plugins.htmx import HTMXPlugin
 
+from accounts.controllers import (
+    AccountAdminController,
+    AccountController,
+    SignInController,
+    UnitAdminController,
+)
+from accounts.web import MustChangePassword, access_guard, session_middleware, unauthorized_handler
 from core import db
 from core.health import healthz
+from core.security import security_headers_middleware
 from core.web import http_error_handler, not_found_handler, server_error_handler, static_files_router
 from settings import get_settings
 from tenants.controllers import TenantApiController, TenantPagesController
+from tenants.services import frame_ancestors
 from tenants.tables import Tenant
 
 
@@ -30,11 +39,25 @@ async def database(app: Litestar) -> AsyncIterator[None]:
 
 def create_app() -> Litestar:
     return Litestar(
-        route_handlers=[healthz, TenantPagesController, TenantApiController, static_files_router()],
+        route_handlers=[
+            healthz,
+            TenantPagesController,
+            TenantApiController,
+            SignInController,
+            AccountController,
+            AccountAdminController,
+            UnitAdminController,
+            static_files_router(),
+        ],
         lifespan=[database],
+        # Outermost first: security headers wrap everything, including responses the session layer makes.
+        middleware=[security_headers_middleware(frame_ancestors), session_middleware],
+        guards=[access_guard],
         plugins=[HTMXPlugin()],
         exception_handlers={
             NotFoundException: not_found_handler,
+            MustChangePassword: unauthorized_handler,
+            NotAuthorizedException: unauthorized_handler,
             HTTPException: http_error_handler,
             Exception: server_error_handler,
         },

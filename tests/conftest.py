@@ -7,14 +7,18 @@ DATABASE_URL when ``piccolo_conf`` is first imported.
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 _scratch = Path(tempfile.mkdtemp(prefix="zhicheng-test-"))
+os.environ["ZHICHENG_FILES_DIR"] = str(_scratch / "files")
+os.environ["ZHICHENG_PII_KEYS"] = "test1:" + base64.b64encode(b"k" * 32).decode()
+os.environ["ZHICHENG_LOOKUP_KEY"] = base64.b64encode(b"l" * 32).decode()
 os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_scratch / 'test.sqlite3'}"
 os.environ["PICCOLO_CONF"] = "piccolo_conf"
 
@@ -26,6 +30,7 @@ from cli import migrate  # noqa: E402
 from core import db  # noqa: E402
 from tenants.services import load_all_presets  # noqa: E402
 from tenants.tables import Tenant  # noqa: E402
+from tests.people import Person, make_people  # noqa: E402
 
 IS_POSTGRES = os.environ["DATABASE_URL"].startswith("postgres")
 
@@ -56,13 +61,32 @@ async def database() -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="session")
-async def client(database: None) -> AsyncIterator[httpx.AsyncClient]:
+async def transport(database: None) -> AsyncIterator[httpx.ASGITransport]:
     """The app over ASGI on the test's own event loop. (Litestar's AsyncTestClient runs the app in a thread
     with another loop, and an asyncpg pool cannot be shared across loops.) The engine is started here the
     way the app's lifespan starts it."""
     engine = Tenant._meta.db
     await db.start(engine)
-    transport = httpx.ASGITransport(app=create_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+    yield httpx.ASGITransport(app=create_app(), client=("198.51.100.7", 50000))
     await db.stop(engine)
+
+
+@pytest.fixture(scope="session")
+def new_client(transport: httpx.ASGITransport) -> Callable[..., httpx.AsyncClient]:
+    """A fresh browser: its own cookies. ``https=True`` makes requests arrive over HTTPS."""
+
+    def make(https: bool = False) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, base_url=f"{'https' if https else 'http'}://testserver")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def client(new_client: Callable[..., httpx.AsyncClient]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def people(new_client: Callable[..., httpx.AsyncClient]) -> dict[str, Person]:
+    return await make_people(new_client)

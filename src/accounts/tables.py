@@ -20,6 +20,8 @@ class Account(Table, tablename="account"):
     must_change_password = Boolean(default=False)
     disabled = Boolean(default=False)
     oidc_subject = Varchar(length=255, null=True, default=None)
+    # Applicants: the employer or archive agency they are filed under (its administrators look after them).
+    org = ForeignKey(Org, null=True, default=None, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
 
 

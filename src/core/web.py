@@ -21,6 +21,8 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 ONE_YEAR = 365 * 24 * 3600
+# Where the accounts middleware leaves the request's principal (core does not import accounts).
+PRINCIPAL_SCOPE_KEY = "zhicheng.principal"
 
 
 @cache
@@ -39,6 +41,7 @@ def static_files_router() -> Router:
         name="static",
         cache_control=CacheControlHeader(public=True, max_age=ONE_YEAR, immutable=True),
         include_in_schema=False,
+        opt={"access": "public"},
     )
 
 
@@ -71,11 +74,12 @@ def render(
     """The full page, or — for an htmx request — only the named block ``partial`` of the same template,
     so one template holds each piece of HTML."""
     page = templates().get_template(template)
+    full_context = {"principal": request.scope.get(PRINCIPAL_SCOPE_KEY), **context, "request": request}
     if partial is not None and is_htmx(request):
         block = page.blocks[partial]
-        html = "".join(block(page.new_context({**context, "request": request})))
+        html = "".join(block(page.new_context(full_context)))
     else:
-        html = page.render({**context, "request": request})
+        html = page.render(full_context)
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"Vary": "HX-Request"})
 
 

@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_422_UNPROCESSABLE_ENTITY
 
+from accounts.web import Access
 from core.web import render
 from tenants import services
 from tenants.authority import Assignment, OrgTree, Refusal, RuleBook
@@ -30,16 +31,25 @@ TENANT_DEPENDENCIES = {"tenant": Provide(provide_tenant)}
 class TenantPagesController(Controller):
     dependencies = TENANT_DEPENDENCIES
 
-    @get("/", name="tenants:index")
+    @get("/", name="tenants:index", opt={"access": Access.public})
     async def index(self, request: Request[Any, Any, Any]) -> Response[str]:
         return render(request, "tenants/index.html", {"tenants": await services.list_tenants()})
 
-    @get("/t/{slug:str}/", name="tenants:home")
+    @get("/t/{slug:str}/", name="tenants:home", opt={"access": Access.public})
     async def home(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         procedures = [Procedure(value) for value in tenant.procedures]
         return render(request, "tenants/home.html", {"tenant": tenant, "procedures": procedures})
 
-    @get("/t/{slug:str}/admin/rules", name="tenants:rules")
+    @get("/t/{slug:str}/theme.css", name="tenants:theme", opt={"access": Access.public})
+    async def theme(self, tenant: NamedDependency[Tenant]) -> Response[str]:
+        """The tenant's colour as CSS: the pages' CSP allows no inline styles."""
+        return Response(
+            f":root {{ --theme: {tenant.theme_color}; }}\n",
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        )
+
+    @get("/t/{slug:str}/admin/rules", name="tenants:rules", opt={"access": Access.tenant_admin})
     async def rules(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         """The decision tables, with a rule tester: submitting the form answers with the office, the
         matched row highlighted and the path walked up the tree (htmx swaps just that panel)."""
@@ -81,7 +91,7 @@ class TenantApiController(Controller):
     path = "/api/v1/tenants/{slug:str}"
     dependencies = TENANT_DEPENDENCIES
 
-    @get("/orgs", name="api:orgs")
+    @get("/orgs", name="api:orgs", opt={"access": Access.public})
     async def orgs(self, tenant: NamedDependency[Tenant]) -> list[dict[str, Any]]:
         tree = await services.org_tree(tenant)
         return [
@@ -89,7 +99,7 @@ class TenantApiController(Controller):
             for node in tree.nodes.values()
         ]
 
-    @get("/authority", name="api:authority")
+    @get("/authority", name="api:authority", opt={"access": Access.public})
     async def authority(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[dict[str, Any]]:

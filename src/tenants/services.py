@@ -5,6 +5,7 @@ Every query for tenant-owned rows goes through ``scoped`` so that no caller can 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,21 @@ async def list_tenants() -> list[Tenant]:
 
 async def get_tenant(slug: str) -> Tenant | None:
     return await Tenant.objects().get(Tenant.slug == slug).output(load_json=True)
+
+
+FRAME_ANCESTORS_TTL = 60.0  # seconds; an administrator's change reaches every process within a minute
+_frame_ancestors_cache: dict[str, tuple[float, list[str]]] = {}
+
+
+async def frame_ancestors(slug: str) -> list[str]:
+    """The portal origins allowed to frame this tenant's pages (cached: asked on every response)."""
+    cached = _frame_ancestors_cache.get(slug)
+    if cached and time.monotonic() - cached[0] < FRAME_ANCESTORS_TTL:
+        return cached[1]
+    tenant = await get_tenant(slug)
+    origins = list(tenant.frame_ancestors) if tenant else []
+    _frame_ancestors_cache[slug] = (time.monotonic(), origins)
+    return origins
 
 
 async def org_tree(tenant: Tenant) -> OrgTree:

@@ -7,6 +7,8 @@ import re
 import httpx
 import pytest
 
+from tests.people import Person
+
 HTMX = {"HX-Request": "true"}
 TESTER = {
     "procedure": "issuance",
@@ -152,8 +154,13 @@ async def test_repeated_parameter_is_400(client: httpx.AsyncClient) -> None:
     assert response.json()["parameter"] == "level"
 
 
-async def test_rules_page_shows_every_table_in_chinese(client: httpx.AsyncClient) -> None:
-    response = await client.get("/t/gansu/admin/rules")
+@pytest.fixture
+def admin(people: dict[str, Person]) -> httpx.AsyncClient:
+    return people["tenant_admin"].client
+
+
+async def test_rules_page_shows_every_table_in_chinese(admin: httpx.AsyncClient) -> None:
+    response = await admin.get("/t/gansu/admin/rules")
     assert response.status_code == 200
     for heading in ("遗失补办", "信息采集填报", "发证"):
         assert f">{heading}</h2>" in response.text
@@ -163,8 +170,8 @@ async def test_rules_page_shows_every_table_in_chinese(client: httpx.AsyncClient
     assert 'hx-get="/t/gansu/admin/rules"' in response.text
 
 
-async def test_rule_tester_full_page_highlights_the_row_and_the_path(client: httpx.AsyncClient) -> None:
-    response = await client.get("/t/gansu/admin/rules", params=TESTER)
+async def test_rule_tester_full_page_highlights_the_row_and_the_path(admin: httpx.AsyncClient) -> None:
+    response = await admin.get("/t/gansu/admin/rules", params=TESTER)
     assert response.status_code == 200
     assert "<!doctype html>" in response.text
     matched = re.findall(r'<tr id="rule-([\w-]+)" class="matched"', response.text)
@@ -180,8 +187,8 @@ async def test_rule_tester_full_page_highlights_the_row_and_the_path(client: htt
     assert 'value="620102-employer-school" selected' in response.text
 
 
-async def test_rule_tester_htmx_answers_with_the_panel_only(client: httpx.AsyncClient) -> None:
-    response = await client.get("/t/gansu/admin/rules", params=TESTER, headers=HTMX)
+async def test_rule_tester_htmx_answers_with_the_panel_only(admin: httpx.AsyncClient) -> None:
+    response = await admin.get("/t/gansu/admin/rules", params=TESTER, headers=HTMX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="tester-panel">')
     assert "<html" not in response.text and "<header" not in response.text
@@ -189,17 +196,17 @@ async def test_rule_tester_htmx_answers_with_the_panel_only(client: httpx.AsyncC
     assert response.headers["vary"] == "HX-Request"
 
 
-async def test_rule_tester_refusal_is_shown_with_its_row(client: httpx.AsyncClient) -> None:
+async def test_rule_tester_refusal_is_shown_with_its_row(admin: httpx.AsyncClient) -> None:
     params = {**TESTER, "procedure": "reissue", "obtained": "2020-05-01"}
-    response = await client.get("/t/gansu/admin/rules", params=params, headers=HTMX)
+    response = await admin.get("/t/gansu/admin/rules", params=params, headers=HTMX)
     assert "不予受理：" in response.text
     assert re.findall(r'<tr id="rule-([\w-]+)" class="matched"', response.text) == ["gs-reissue-after-2018"]
 
 
 async def test_rule_tester_error_is_next_to_the_field_and_the_form_keeps_its_values(
-    client: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
 ) -> None:
-    response = await client.get(
+    response = await admin.get(
         "/t/gansu/admin/rules", params={**TESTER, "obtained": "2018-02-30"}, headers=HTMX
     )
     assert response.status_code == 422
@@ -212,7 +219,7 @@ async def test_rule_tester_error_is_next_to_the_field_and_the_form_keeps_its_val
     assert 'value="intermediate" selected' in response.text
 
 
-async def test_rule_tables_follow_the_tenants_order_of_procedures(client: httpx.AsyncClient) -> None:
-    text = (await client.get("/t/gansu/admin/rules")).text
+async def test_rule_tables_follow_the_tenants_order_of_procedures(admin: httpx.AsyncClient) -> None:
+    text = (await admin.get("/t/gansu/admin/rules")).text
     headings = re.findall(r'<h2 id="table-(\w+)">', text)
     assert headings == ["reissue", "collection", "issuance"]

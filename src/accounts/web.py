@@ -1,0 +1,183 @@
+"""Sessions and access control on the HTTP side: the session middleware, the session cookie, the one access
+guard every route goes through, and CSRF.
+
+Every route handler declares ``opt={"access": Access.…}``; a handler without one is refused (fail closed), and
+``tests/integration/accounts/test_access_matrix.py`` asks every route as every kind of user.
+"""
+
+from __future__ import annotations
+
+import hmac
+from enum import StrEnum
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_303_SEE_OTHER, HTTP_401_UNAUTHORIZED
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from accounts.roles import AccountKind, Role
+from accounts.sessions import Principal, load_principal, start_session
+from core.web import PRINCIPAL_SCOPE_KEY, is_htmx, wants_json
+from tenants.tables import Tenant
+
+SECURE_COOKIE = "__Host-zc_session"
+# Plain-http development (make run on localhost) cannot use Secure, __Host- or SameSite=None cookies.
+PLAIN_COOKIE = "zc_session"
+SET_COOKIE_SCOPE_KEY = "zhicheng.set_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "_csrf"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Access(StrEnum):
+    public = "public"  # anyone; no session needed to read
+    signed_in = "signed_in"  # any account of the route's tenant
+    applicant = "applicant"
+    staff = "staff"  # any staff account of the tenant
+    org_admin = "org_admin"  # an org admin somewhere in the tenant (or the tenant admin)
+    tenant_admin = "tenant_admin"
+
+
+# Pages a signed-in user who must change the password may still open.
+PASSWORD_CHANGE_ROUTES = frozenset({"accounts:password", "accounts:signout"})
+
+
+class MustChangePassword(NotAuthorizedException):
+    """Raised for every other page until the initial or reset password has been changed."""
+
+
+def cookie_name(scope: Scope) -> str:
+    return SECURE_COOKIE if scope.get("scheme") == "https" else PLAIN_COOKIE
+
+
+def session_cookie(scope: Scope, token: str | None) -> str:
+    """The Set-Cookie value. Litestar's Cookie has no Partitioned attribute (CHIPS), which iframes in portals
+    need, so the header is written here."""
+    name = cookie_name(scope)
+    value = token or ""
+    expiry = "" if token else "; Max-Age=0"
+    if name == SECURE_COOKIE:
+        return f"{name}={value}; Path=/; Secure; HttpOnly; SameSite=None; Partitioned{expiry}"
+    return f"{name}={value}; Path=/; HttpOnly; SameSite=Lax{expiry}"
+
+
+def set_session(request: Request[Any, Any, Any], token: str | None) -> None:
+    """Ask the middleware to send the new session cookie (None: clear it) with this response."""
+    request.scope[SET_COOKIE_SCOPE_KEY] = token  # type: ignore[literal-required]
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    return connection.scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[return-value]
+
+
+def session_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        cookies = SimpleCookie()
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookies.load(value.decode("latin-1"))
+        morsel = cookies.get(cookie_name(scope))
+        scope[PRINCIPAL_SCOPE_KEY] = await load_principal(morsel.value) if morsel and morsel.value else None  # type: ignore[literal-required]
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and SET_COOKIE_SCOPE_KEY in scope:
+                headers = MutableScopeHeaders.from_message(message)
+                headers.add("set-cookie", session_cookie(scope, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
+                headers.add("cache-control", "no-store")
+            await send(message)
+
+        await app(scope, receive, send_with_cookie)
+
+    return middleware
+
+
+async def ensure_session(request: Request[Any, Any, Any], tenant: Tenant) -> Principal:
+    """The visitor's session for this tenant, starting an anonymous one (for the CSRF token of a form)."""
+    principal = principal_of(request)
+    if principal is not None and principal.tenant_id == tenant.id:
+        return principal
+    token = await start_session(tenant, None)
+    set_session(request, token)
+    principal = await load_principal(token)
+    assert principal is not None
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal  # type: ignore[literal-required]
+    return principal
+
+
+async def _submitted_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = connection.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await Request(connection.scope, connection.receive).form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _allowed(rule: Access, principal: Principal) -> bool:
+    if rule is Access.signed_in:
+        return True
+    if rule is Access.applicant:
+        return principal.kind is AccountKind.applicant
+    if rule is Access.staff:
+        return principal.kind is AccountKind.staff
+    if rule is Access.org_admin:
+        return bool(principal.roles & {Role.org_admin, Role.tenant_admin})
+    if rule is Access.tenant_admin:
+        return Role.tenant_admin in principal.roles
+    return False
+
+
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    try:
+        # core's routes (health, static files) cannot import Access and declare the plain string.
+        rule = Access(handler.opt.get("access"))
+    except ValueError:
+        raise PermissionDeniedException("该页面未声明访问规则") from None
+    principal = principal_of(connection)
+    slug = connection.path_params.get("slug")
+    in_tenant = principal is not None and (slug is None or principal.tenant_slug == slug)
+    if connection.scope.get("method") in UNSAFE_METHODS:
+        submitted = await _submitted_csrf(connection)
+        if not (
+            in_tenant and principal and submitted and hmac.compare_digest(submitted, principal.csrf_token)
+        ):
+            raise PermissionDeniedException("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+    if rule is Access.public:
+        return
+    if not in_tenant or principal is None or not principal.signed_in:
+        raise NotAuthorizedException("请先登录")
+    if principal.must_change_password and handler.name not in PASSWORD_CHANGE_ROUTES:
+        raise MustChangePassword("首次登录或密码被重置后，须先修改密码")
+    if not _allowed(rule, principal):
+        raise PermissionDeniedException("您没有执行此操作的权限")
+
+
+def sign_in_url(slug: str, next_path: str) -> str:
+    return f"/t/{slug}/signin?next={quote(next_path, safe='/')}"
+
+
+def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """Pages send the visitor to the tenant's sign-in (htmx via HX-Redirect); the API answers 401."""
+    slug = request.path_params.get("slug")
+    if wants_json(request) or not slug:
+        return Response({"error": exc.detail}, status_code=HTTP_401_UNAUTHORIZED)
+    if isinstance(exc, MustChangePassword):
+        target = f"/t/{slug}/password"
+    else:
+        target = sign_in_url(slug, request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if is_htmx(request):
+        return Response("", status_code=HTTP_204_NO_CONTENT, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
