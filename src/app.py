@@ -18,7 +18,7 @@ from accounts.controllers import (
 from accounts.web import MustChangePassword, access_guard, session_middleware, unauthorized_handler
 from core import db
 from core.health import healthz
-from core.security import security_headers_middleware
+from core.security import security_headers
 from core.web import http_error_handler, not_found_handler, server_error_handler, static_files_router
 from settings import get_settings
 from tenants.controllers import TenantApiController, TenantPagesController
@@ -50,8 +50,8 @@ def create_app() -> Litestar:
             static_files_router(),
         ],
         lifespan=[database],
-        # Outermost first: security headers wrap everything, including responses the session layer makes.
-        middleware=[security_headers_middleware(frame_ancestors), session_middleware],
+        middleware=[session_middleware],
+        before_send=[security_headers(frame_ancestors)],
         guards=[access_guard],
         plugins=[HTMXPlugin()],
         exception_handlers={
@@ -61,6 +61,8 @@ def create_app() -> Litestar:
             HTTPException: http_error_handler,
             Exception: server_error_handler,
         },
+        # No generated OpenAPI pages: every route carries an access rule; the API is documented in README.
+        openapi_config=None,
         debug=get_settings().debug,
     )
 

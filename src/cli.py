@@ -1,4 +1,4 @@
-"""`zhicheng` command line: migrate, load presets, serve."""
+"""`zhicheng` command line: migrate, load presets, serve, verify the audit log, re-encrypt ID numbers."""
 
 from __future__ import annotations
 
@@ -35,11 +35,70 @@ async def load_presets() -> None:
         await db.stop(engine)
 
 
+async def audit_verify(slug: str | None) -> None:
+    """One line per tenant; exit status 1 when any tenant's chain is broken, 2 for an unknown tenant."""
+    from audit.services import verify_chain
+    from core import db
+    from tenants.tables import Tenant
+
+    engine = Tenant._meta.db
+    await db.start(engine)
+    try:
+        query = Tenant.objects().order_by(Tenant.id)
+        if slug is not None:
+            query = query.where(Tenant.slug == slug)
+        tenants = await query
+        if not tenants:
+            print(f"no tenant {slug!r}" if slug else "no tenants", file=sys.stderr)
+            raise SystemExit(2)
+        broken = False
+        for tenant in tenants:
+            report = await verify_chain(tenant)
+            if report.intact:
+                print(f"{report.tenant}: {report.events} events, chain intact")
+            else:
+                broken = True
+                print(f"{report.tenant}: BROKEN at event {report.first_broken_seq}: {report.reason}")
+    finally:
+        await db.stop(engine)
+    if broken:
+        raise SystemExit(1)
+
+
+async def rotate_pii_key() -> None:
+    from accounts.key_rotation import ReencryptionError, reencrypt_id_numbers
+    from accounts.secrets import KeyConfigurationError, pii_keys
+    from core import db
+    from tenants.tables import Tenant
+
+    engine = Tenant._meta.db
+    await db.start(engine)
+    try:
+        count = await reencrypt_id_numbers()
+    except (KeyConfigurationError, ReencryptionError) as error:
+        raise SystemExit(f"re-encryption stopped: {error}") from None
+    finally:
+        await db.stop(engine)
+    print(f"re-encrypted {count} ID numbers with key {pii_keys().current_id}")
+
+
+def check_keys() -> None:
+    """Load the PII keys now, so that a misconfigured (or, with ZHICHENG_ENV=production, missing) key stops
+    the server before it listens rather than at the first request that needs one."""
+    from accounts.secrets import KeyConfigurationError, pii_keys
+
+    try:
+        pii_keys()
+    except KeyConfigurationError as error:
+        raise SystemExit(f"PII keys: {error}") from None
+
+
 def serve() -> None:
     import uvicorn
 
     from settings import get_settings
 
+    check_keys()
     settings = get_settings()
     uvicorn.run("app:app", host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
 
@@ -51,11 +110,24 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("load-presets", help="create or update the tenants from src/tenants/presets/*.yaml")
     commands.add_parser("serve", help="serve HTTP on HOST:PORT (default 127.0.0.1:8000)")
     commands.add_parser("setup", help="migrate, then load presets")
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="check every tenant's hash chain (exit status 1 if broken)"
+    )
+    verify.add_argument("--tenant", metavar="SLUG", help="only this tenant")
+    commands.add_parser(
+        "rotate-pii-key", help="re-encrypt ID numbers under the current (first) key of ZHICHENG_PII_KEYS"
+    )
     args = parser.parse_args(argv)
     if args.command in ("migrate", "setup"):
         asyncio.run(migrate())
     if args.command in ("load-presets", "setup"):
         asyncio.run(load_presets())
+    if args.command == "audit" and args.audit_command == "verify":
+        asyncio.run(audit_verify(args.tenant))
+    if args.command == "rotate-pii-key":
+        asyncio.run(rotate_pii_key())
     if args.command == "serve":
         serve()
 

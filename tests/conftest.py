@@ -8,6 +8,7 @@ DATABASE_URL when ``piccolo_conf`` is first imported.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -67,16 +68,22 @@ async def transport(database: None) -> AsyncIterator[httpx.ASGITransport]:
     way the app's lifespan starts it."""
     engine = Tenant._meta.db
     await db.start(engine)
-    yield httpx.ASGITransport(app=create_app(), client=("198.51.100.7", 50000))
+    yield httpx.ASGITransport(app=create_app())
     await db.stop(engine)
 
 
 @pytest.fixture(scope="session")
 def new_client(transport: httpx.ASGITransport) -> Callable[..., httpx.AsyncClient]:
-    """A fresh browser: its own cookies. ``https=True`` makes requests arrive over HTTPS."""
+    """A fresh browser: its own cookies and its own client address (sign-in limits count per address).
+    ``https=True`` makes requests arrive over HTTPS."""
+    addresses = itertools.count(1)
 
     def make(https: bool = False) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, base_url=f"{'https' if https else 'http'}://testserver")
+        number = next(addresses)
+        own = httpx.ASGITransport(
+            app=transport.app, client=(f"198.51.{number // 250}.{number % 250 + 1}", 50000)
+        )
+        return httpx.AsyncClient(transport=own, base_url=f"{'https' if https else 'http'}://testserver")
 
     return make
 

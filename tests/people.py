@@ -93,7 +93,9 @@ async def sign_in_applicant(
     )
 
 
-async def make_people(new_client: Callable[[], httpx.AsyncClient]) -> dict[str, Person]:
+async def make_people(
+    new_client: Callable[[], httpx.AsyncClient], *, prefix: str = "t", applicant_id: str = APPLICANT_ID
+) -> dict[str, Person]:
     people: dict[str, Person] = {}
     for key, (slug, code, role) in STAFF.items():
         tenant = await get_tenant(slug)
@@ -101,29 +103,29 @@ async def make_people(new_client: Callable[[], httpx.AsyncClient]) -> dict[str, 
         account_id, _ = await create_staff(
             tenant,
             SYSTEM,
-            name=f"测试{key}",
-            username=f"t-{key}".replace("_", "-"),
+            name=f"测试{prefix}{key}",
+            username=f"{prefix}-{key}".replace("_", "-"),
             grants=[(await org_id(slug, code), role)],
         )
         await ready_account(account_id)
         client = new_client()
-        response = await sign_in_staff(client, slug, f"t-{key}".replace("_", "-"), PASSWORD)
+        response = await sign_in_staff(client, slug, f"{prefix}-{key}".replace("_", "-"), PASSWORD)
         assert response.status_code == 303, response.text
         me = await client.get(f"/t/{slug}/me")
         people[key] = Person(key, slug, account_id, client, csrf_from(me.text))
     gansu = await get_tenant("gansu")
     assert gansu is not None
-    applicant_id = await create_applicant(
+    applicant_account = await create_applicant(
         gansu,
         SYSTEM,
         name=APPLICANT_NAME,
-        id_number=APPLICANT_ID,
+        id_number=applicant_id,
         org_id=await org_id("gansu", "620102-employer-school"),
     )
-    await ready_account(applicant_id)
+    await ready_account(applicant_account)
     client = new_client()
-    response = await sign_in_applicant(client, "gansu", APPLICANT_ID, APPLICANT_NAME, PASSWORD)
+    response = await sign_in_applicant(client, "gansu", applicant_id, APPLICANT_NAME, PASSWORD)
     assert response.status_code == 303, response.text
     me = await client.get("/t/gansu/me")
-    people["applicant"] = Person("applicant", "gansu", applicant_id, client, csrf_from(me.text))
+    people["applicant"] = Person("applicant", "gansu", applicant_account, client, csrf_from(me.text))
     return people

@@ -46,7 +46,7 @@ class Access(StrEnum):
 
 
 # Pages a signed-in user who must change the password may still open.
-PASSWORD_CHANGE_ROUTES = frozenset({"accounts:password", "accounts:signout"})
+PASSWORD_CHANGE_ROUTES = frozenset({"accounts:password", "accounts:password-change", "accounts:signout"})
 
 
 class MustChangePassword(NotAuthorizedException):

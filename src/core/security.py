@@ -2,7 +2,8 @@
 
 ``frame-ancestors`` is per tenant: pages under ``/t/<slug>/`` may be framed by that tenant's portal origins
 (tenant setting), everything else by nobody. No X-Frame-Options: it cannot list origins and would contradict
-the CSP in browsers that honour both.
+the CSP in browsers that honour both. Applied in a ``before_send`` hook rather than a middleware so that it
+also covers the responses Litestar makes before any middleware runs (unknown paths, 405s).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 TENANT_PATH = re.compile(r"^/t/([a-z][a-z0-9-]{1,31})(/|$)")
 BASE_POLICY = (
@@ -21,6 +22,7 @@ BASE_POLICY = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 FrameAncestors = Callable[[str], Awaitable[list[str]]]
+BeforeSend = Callable[[Message, Scope], Awaitable[None]]
 
 
 def content_security_policy(ancestors: list[str]) -> str:
@@ -28,28 +30,18 @@ def content_security_policy(ancestors: list[str]) -> str:
     return f"{BASE_POLICY}; frame-ancestors {framing}"
 
 
-def security_headers_middleware(frame_ancestors: FrameAncestors) -> Callable[[ASGIApp], ASGIApp]:
-    def wrap(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            match = TENANT_PATH.match(scope["path"])
-            ancestors = await frame_ancestors(match.group(1)) if match else []
+def security_headers(frame_ancestors: FrameAncestors) -> BeforeSend:
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        match = TENANT_PATH.match(scope["path"])
+        ancestors = await frame_ancestors(match.group(1)) if match else []
+        headers = MutableScopeHeaders.from_message(message)
+        headers["content-security-policy"] = content_security_policy(ancestors)
+        headers["x-content-type-options"] = "nosniff"
+        headers["referrer-policy"] = "same-origin"
+        headers["permissions-policy"] = "geolocation=(), microphone=(), payment=()"
+        if scope.get("scheme") == "https":
+            headers["strict-transport-security"] = HSTS
 
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = MutableScopeHeaders.from_message(message)
-                    headers["content-security-policy"] = content_security_policy(ancestors)
-                    headers["x-content-type-options"] = "nosniff"
-                    headers["referrer-policy"] = "same-origin"
-                    headers["permissions-policy"] = "geolocation=(), microphone=(), payment=()"
-                    if scope.get("scheme") == "https":
-                        headers["strict-transport-security"] = HSTS
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return middleware
-
-    return wrap
+    return before_send
