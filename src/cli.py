@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
@@ -18,32 +20,37 @@ async def migrate() -> None:
         raise SystemExit(f"迁移失败：{result.message}")
 
 
-async def load_presets() -> None:
+@asynccontextmanager
+async def database() -> AsyncIterator[None]:
     from core import db
-    from tenants.presets import PresetError
-    from tenants.services import load_all_presets
     from tenants.tables import Tenant
 
     engine = Tenant._meta.db
     await db.start(engine)
     try:
-        for report in await load_all_presets():
-            print(report.summary())
-    except PresetError as error:
-        raise SystemExit(f"预置文件有误，未加载任何内容：{error}") from None
+        yield
     finally:
         await db.stop(engine)
+
+
+async def load_presets() -> None:
+    from tenants.presets import PresetError
+    from tenants.services import load_all_presets
+
+    async with database():
+        try:
+            for report in await load_all_presets():
+                print(report.summary())
+        except PresetError as error:
+            raise SystemExit(f"预置文件有误，未加载任何内容：{error}") from None
 
 
 async def audit_verify(slug: str | None) -> None:
     """One line per tenant; exit status 1 when any tenant's chain is broken, 2 for an unknown tenant."""
     from audit.services import verify_chain
-    from core import db
     from tenants.tables import Tenant
 
-    engine = Tenant._meta.db
-    await db.start(engine)
-    try:
+    async with database():
         query = Tenant.objects().order_by(Tenant.id)
         if slug is not None:
             query = query.where(Tenant.slug == slug)
@@ -59,8 +66,6 @@ async def audit_verify(slug: str | None) -> None:
             else:
                 broken = True
                 print(f"{report.tenant}: BROKEN at event {report.first_broken_seq}: {report.reason}")
-    finally:
-        await db.stop(engine)
     if broken:
         raise SystemExit(1)
 
@@ -68,18 +73,39 @@ async def audit_verify(slug: str | None) -> None:
 async def rotate_pii_key() -> None:
     from accounts.key_rotation import ReencryptionError, reencrypt_id_numbers
     from accounts.secrets import KeyConfigurationError, pii_keys
-    from core import db
-    from tenants.tables import Tenant
 
-    engine = Tenant._meta.db
-    await db.start(engine)
-    try:
-        count = await reencrypt_id_numbers()
-    except (KeyConfigurationError, ReencryptionError) as error:
-        raise SystemExit(f"re-encryption stopped: {error}") from None
-    finally:
-        await db.stop(engine)
+    async with database():
+        try:
+            count = await reencrypt_id_numbers()
+        except (KeyConfigurationError, ReencryptionError) as error:
+            raise SystemExit(f"re-encryption stopped: {error}") from None
     print(f"re-encrypted {count} ID numbers with key {pii_keys().current_id}")
+
+
+async def create_staff(slug: str, org_code: str, role: str, username: str, name: str) -> None:
+    """A staff account with a one-time password, for the first administrator of a fresh installation."""
+    from accounts.roles import Role
+    from accounts.services import AccountError
+    from accounts.services import create_staff as create
+    from audit.services import SYSTEM
+    from tenants.services import get_tenant
+    from tenants.tables import Org
+
+    async with database():
+        tenant = await get_tenant(slug)
+        if tenant is None:
+            raise SystemExit(f"no tenant {slug!r}")
+        org = await Org.select(Org.id).where(Org.tenant == tenant.id, Org.code == org_code).first()
+        if org is None:
+            raise SystemExit(f"no org {org_code!r} in {slug}")
+        try:
+            _, password = await create(
+                tenant, SYSTEM, name=name, username=username, grants=[(org["id"], Role(role))]
+            )
+        except AccountError as error:
+            raise SystemExit(f"{error.field}: {error.message}") from None
+    print(f"created {username} ({role} at {org_code}); one-time password: {password}")
+    print(f"sign in at /t/{slug}/signin and change it")
 
 
 def check_keys() -> None:
@@ -119,6 +145,14 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "rotate-pii-key", help="re-encrypt ID numbers under the current (first) key of ZHICHENG_PII_KEYS"
     )
+    staff = commands.add_parser("create-staff", help="create a staff account; prints a one-time password")
+    staff.add_argument("--tenant", required=True, metavar="SLUG")
+    staff.add_argument("--org", required=True, metavar="CODE", help="org code, e.g. 620000-province_office")
+    staff.add_argument(
+        "--role", required=True, choices=["clerk", "reviewer", "sealer", "org_admin", "tenant_admin"]
+    )
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--name", required=True)
     args = parser.parse_args(argv)
     if args.command in ("migrate", "setup"):
         asyncio.run(migrate())
@@ -126,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(load_presets())
     if args.command == "audit" and args.audit_command == "verify":
         asyncio.run(audit_verify(args.tenant))
+    if args.command == "create-staff":
+        asyncio.run(create_staff(args.tenant, args.org, args.role, args.username, args.name))
     if args.command == "rotate-pii-key":
         asyncio.run(rotate_pii_key())
     if args.command == "serve":

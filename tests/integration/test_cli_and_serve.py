@@ -3,16 +3,20 @@ app's own lifespan starting the database, against the suite's database."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.people import sign_in_staff
 
 ZHICHENG = str(Path(sys.executable).parent / "zhicheng")
 
@@ -71,3 +75,40 @@ def test_served_tenant_home(server: str) -> None:
 def test_served_healthz(server: str) -> None:
     with urllib.request.urlopen(f"{server}/healthz", timeout=5) as response:
         assert b'"status":"ok"' in response.read()
+
+
+def create_first_admin() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            ZHICHENG,
+            "create-staff",
+            "--tenant",
+            "guangxi",
+            "--org",
+            "450000-province_office",
+            "--role",
+            "tenant_admin",
+            "--username",
+            "first-admin",
+            "--name",
+            "首位管理员",
+        ],
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_create_staff_prints_a_one_time_password_that_signs_in(
+    new_client: Callable[..., httpx.AsyncClient],
+) -> None:
+    result = await asyncio.to_thread(create_first_admin)
+    assert result.returncode == 0, result.stderr
+    password = result.stdout.split("one-time password: ")[1].split()[0]
+    async with new_client() as client:
+        response = await sign_in_staff(client, "guangxi", "first-admin", password)
+        assert response.status_code == 303
+        assert (await client.get("/t/guangxi/me")).headers["location"] == "/t/guangxi/password"
+    again = await asyncio.to_thread(create_first_admin)
+    assert again.returncode != 0 and "已被使用" in again.stderr
