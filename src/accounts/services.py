@@ -384,15 +384,46 @@ def throttle_message(seconds: int) -> str:
     return f"登录尝试过于频繁，请{seconds}秒后再试"
 
 
+async def _client_throttled(tenant: Tenant, client: str, moment: datetime) -> SignInFailure | None:
+    wait = await _throttled(tenant, [(client_bucket(client), CLIENT_LIMIT_PER_MINUTE)], moment)
+    return SignInFailure(throttle_message(wait), retry_after=wait) if wait else None
+
+
+async def _password_refused(
+    tenant: Tenant,
+    account: dict[str, Any] | None,
+    password: str,
+    *,
+    client: str,
+    moment: datetime,
+    wrong: SignInFailure,
+    unknown_cause: str,
+) -> SignInFailure | None:
+    """The shared middle of every password sign-in: unknown account, account lock-out, wrong password."""
+    if account is None:
+        await _fail(tenant, [client_bucket(client)], moment, "unknown", unknown_cause)
+        return wrong
+    wait = await _throttled(tenant, [(account_bucket(account["id"]), ACCOUNT_LIMIT_PER_MINUTE)], moment)
+    if wait:
+        return SignInFailure(throttle_message(wait), retry_after=wait)
+    if not verify_password(account["password_hash"] or "", password):
+        await _fail(tenant, _buckets(account, client), moment, f"account:{account['id']}", "password")
+        return wrong
+    return None
+
+
+def _buckets(account: dict[str, Any], client: str) -> list[str]:
+    return [account_bucket(account["id"]), client_bucket(client)]
+
+
 async def sign_in_applicant(
     tenant: Tenant, *, id_number: str, name: str, password: str, client: str, now: datetime | None = None
 ) -> int | SignInFailure:
     """The account id, or why not."""
     moment = now or now_utc()
-    client_key = client_bucket(client)
-    wait = await _throttled(tenant, [(client_key, CLIENT_LIMIT_PER_MINUTE)], moment)
-    if wait:
-        return SignInFailure(throttle_message(wait), retry_after=wait)
+    throttled = await _client_throttled(tenant, client, moment)
+    if throttled:
+        return throttled
     try:
         number = normalize_id_number(id_number)
     except IdNumberError as error:
@@ -405,19 +436,21 @@ async def sign_in_applicant(
         f"请确认您登录的是{tenant.name}职称电子证书平台。",
         "password",
     )
-    if account is None:
-        await _fail(tenant, [client_key], moment, "unknown", "unknown_id_number")
-        return wrong
-    buckets = [account_bucket(account["id"]), client_key]
-    wait = await _throttled(tenant, [(buckets[0], ACCOUNT_LIMIT_PER_MINUTE)], moment)
-    if wait:
-        return SignInFailure(throttle_message(wait), retry_after=wait)
-    if not verify_password(account["password_hash"] or "", password):
-        await _fail(tenant, buckets, moment, f"account:{account['id']}", "password")
-        return wrong
+    refused = await _password_refused(
+        tenant,
+        account,
+        password,
+        client=client,
+        moment=moment,
+        wrong=wrong,
+        unknown_cause="unknown_id_number",
+    )
+    if refused:
+        return refused
+    assert account is not None
     if clean_name_matches(account["name"], name):
         return await _admit(tenant, account, password, moment)
-    await _fail(tenant, buckets, moment, f"account:{account['id']}", "name_mismatch")
+    await _fail(tenant, _buckets(account, client), moment, f"account:{account['id']}", "name_mismatch")
     return SignInFailure(
         "姓名与身份证号不匹配。请填写与身份证一致的汉字姓名（不要填拼音）；"
         "如账号登记的姓名有误，请联系单位管理员更正。",
@@ -433,27 +466,25 @@ async def sign_in_staff(
     tenant: Tenant, *, username: str, password: str, client: str, now: datetime | None = None
 ) -> int | SignInFailure:
     moment = now or now_utc()
-    client_key = client_bucket(client)
-    wait = await _throttled(tenant, [(client_key, CLIENT_LIMIT_PER_MINUTE)], moment)
-    if wait:
-        return SignInFailure(throttle_message(wait), retry_after=wait)
-    login = username.strip().lower()
+    throttled = await _client_throttled(tenant, client, moment)
+    if throttled:
+        return throttled
     account = (
         await Account.select()
-        .where(Account.tenant == tenant.id, Account.username == login, Account.kind == AccountKind.staff)
+        .where(
+            Account.tenant == tenant.id,
+            Account.username == username.strip().lower(),
+            Account.kind == AccountKind.staff,
+        )
         .first()
     )
     wrong = SignInFailure("用户名或密码不正确（密码区分大小写）", "password")
-    if account is None:
-        await _fail(tenant, [client_key], moment, "unknown", "unknown_username")
-        return wrong
-    buckets = [account_bucket(account["id"]), client_key]
-    wait = await _throttled(tenant, [(buckets[0], ACCOUNT_LIMIT_PER_MINUTE)], moment)
-    if wait:
-        return SignInFailure(throttle_message(wait), retry_after=wait)
-    if not verify_password(account["password_hash"] or "", password):
-        await _fail(tenant, buckets, moment, f"account:{account['id']}", "password")
-        return wrong
+    refused = await _password_refused(
+        tenant, account, password, client=client, moment=moment, wrong=wrong, unknown_cause="unknown_username"
+    )
+    if refused:
+        return refused
+    assert account is not None
     return await _admit(tenant, account, password, moment)
 
 

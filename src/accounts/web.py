@@ -79,7 +79,8 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | 
 
 def session_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Static files need no principal: no session look-up for them.
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await app(scope, receive, send)
             return
         cookies = SimpleCookie()
