@@ -1,0 +1,1 @@
+"""Issued certificates: numbering, e-licence identifiers and national metadata."""

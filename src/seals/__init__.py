@@ -1,0 +1,1 @@
+"""Seals (capture, versions), certificate templates and the PDF renderer."""
