@@ -8,6 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8000
 
+# poppler, qpdf and zbar are the tools the certificate checks use; the certificate font ships in the repo.
+RUN apt-get update && apt-get install -y --no-install-recommends qpdf poppler-utils zbar-tools \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src

@@ -37,6 +37,7 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/authority.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
