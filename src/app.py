@@ -20,6 +20,7 @@ from core import db
 from core.health import healthz
 from core.security import security_headers
 from core.web import http_error_handler, not_found_handler, server_error_handler, static_files_router
+from seals.controllers import SealController, TemplateController
 from settings import get_settings
 from tenants.controllers import TenantApiController, TenantPagesController
 from tenants.services import frame_ancestors
@@ -47,6 +48,8 @@ def create_app() -> Litestar:
             AccountController,
             AccountAdminController,
             UnitAdminController,
+            SealController,
+            TemplateController,
             static_files_router(),
         ],
         lifespan=[database],

@@ -34,8 +34,9 @@ async def database() -> AsyncIterator[None]:
 
 
 async def load_presets() -> None:
+    from seals.services import ensure_default_template
     from tenants.presets import PresetError
-    from tenants.services import load_all_presets
+    from tenants.services import list_tenants, load_all_presets
 
     async with database():
         try:
@@ -43,6 +44,9 @@ async def load_presets() -> None:
                 print(report.summary())
         except PresetError as error:
             raise SystemExit(f"预置文件有误，未加载任何内容：{error}") from None
+        for tenant in await list_tenants():
+            if await ensure_default_template(tenant):
+                print(f"{tenant.slug}: 已生成默认证书模板")
 
 
 async def audit_verify(slug: str | None) -> None:

@@ -8,4 +8,12 @@ from settings import get_settings
 
 DB = engine_for_url(get_settings().database_url)
 
-APP_REGISTRY = AppRegistry(apps=["tenants.piccolo_app", "accounts.piccolo_app", "audit.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "tenants.piccolo_app",
+        "accounts.piccolo_app",
+        "audit.piccolo_app",
+        "certificates.piccolo_app",
+        "seals.piccolo_app",
+    ]
+)

@@ -135,3 +135,28 @@ def default_layout() -> Layout:
         qr=Box(x=250, y=150, w=36, h=36),
         photo=Box(x=232, y=52, w=35, h=45),
     )
+
+
+def layout_from_form(values: dict[str, str], current: Layout) -> dict[str, Any]:
+    """The layout editor's form (``<key>.x`` … for fields, ``seal.x`` …, ``qr.x`` …, ``photo.x`` …) as layout
+    data for parse_layout; a box the form leaves out keeps its current values."""
+    data: dict[str, Any] = json.loads(current.to_json())
+
+    def number(name: str, fallback: float) -> float:
+        raw = values.get(name, "").strip()
+        if not raw:
+            return fallback
+        try:
+            return float(raw)
+        except ValueError:
+            raise LayoutError(f"“{raw}”不是数字（{name}）") from None
+
+    for entry in data["fields"]:
+        for part in ("x", "y", "w", "h", "size"):
+            entry[part] = number(f"{entry['key']}.{part}", entry[part])
+        entry["align"] = values.get(f"{entry['key']}.align", entry["align"])
+    for name in ("seal", "qr", "photo"):
+        if data.get(name):
+            for part in ("x", "y", "w", "h"):
+                data[name][part] = number(f"{name}.{part}", data[name][part])
+    return data

@@ -16,6 +16,13 @@ from typing import Any, TypeVar
 
 import yaml
 
+from certificates.identifiers import (
+    DEFAULT_NUMBER_PATTERN,
+    IdentifierError,
+    check_issuer_code,
+    check_number_pattern,
+    check_type_code,
+)
 from tenants.authority import NO_COMMITTEE, Conditions, OrgNode, Rule, WalkFrom
 from tenants.vocabulary import CertificateScope, Jurisdiction, Level, OrgKind, Procedure, Route
 
@@ -56,6 +63,9 @@ class TenantSettings:
     frame_ancestors: tuple[str, ...]
     contacts: tuple[str, ...]
     auth: dict[str, Any]
+    # Certificate numbering and e-licence settings, as stored in ``Tenant.certificate_settings``:
+    # {"number_pattern", "licence_type_code" | None, "issuer_code" | None, "validity"}.
+    certificates: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -196,7 +206,7 @@ def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
         "tenant",
         root,
         {"slug", "name", "authority_name", "division_code", "theme_color", "procedures"},
-        {"portal_links", "frame_ancestors", "contacts", "auth"},
+        {"portal_links", "frame_ancestors", "contacts", "auth", "certificates"},
     )
     links = []
     for link in tenant.get("portal_links", []):
@@ -213,6 +223,7 @@ def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
         frame_ancestors=reader.texts(tenant, "frame_ancestors", ORIGIN_PATTERN),
         contacts=reader.texts(tenant, "contacts"),
         auth=_read_auth(reader, tenant.get("auth", _Mapping()), tenant),
+        certificates=_read_certificates(reader, tenant.get("certificates", _Mapping()), tenant),
     )
 
 
@@ -251,6 +262,49 @@ def _read_auth(reader: _Reader, value: Any, tenant: _Mapping) -> dict[str, Any]:
             "name_claim": reader.text(oidc, "name_claim") if "name_claim" in oidc else "name",
             "label": reader.text(oidc, "label") if "label" in oidc else "统一身份认证",
         }
+    return result
+
+
+DEFAULT_CERTIFICATE_VALIDITY = "长期"
+
+
+def _read_certificates(reader: _Reader, value: Any, tenant: _Mapping) -> dict[str, Any]:
+    """Certificate numbering and e-licence settings. ``number_pattern`` uses ``{year}``, ``{division}`` (the
+    tenant's division code) and ``{seq}``; ``licence_type_code`` and ``issuer_code`` (the issuing office's
+    unified social credit code) make the GB/T 36904 e-licence identifier and come together or not at all."""
+    certificates = reader.mapping(
+        value,
+        "certificates",
+        tenant,
+        set(),
+        {"number_pattern", "licence_type_code", "issuer_code", "validity"},
+    )
+    result: dict[str, Any] = {
+        "number_pattern": DEFAULT_NUMBER_PATTERN,
+        "licence_type_code": None,
+        "issuer_code": None,
+        "validity": DEFAULT_CERTIFICATE_VALIDITY,
+    }
+    checks = {
+        "number_pattern": check_number_pattern,
+        "licence_type_code": check_type_code,
+        "issuer_code": check_issuer_code,
+        "validity": None,
+    }
+    for key, check in checks.items():
+        if key not in certificates:
+            continue
+        text = reader.text(certificates, key)
+        if check is not None:
+            try:
+                check(text)
+            except IdentifierError as error:
+                raise reader.fail(certificates, f"certificates.{key}：{error.message}") from None
+        result[key] = text
+    if ("licence_type_code" in certificates) != ("issuer_code" in certificates):
+        raise reader.fail(
+            certificates, "certificates.licence_type_code 与 issuer_code 须同时填写（电子证照标识需要两者）"
+        )
     return result
 
 

@@ -200,6 +200,7 @@ def _tenant_values(preset: Preset) -> dict[str, Any]:
         "frame_ancestors": list(settings.frame_ancestors),
         "contacts": list(settings.contacts),
         "auth": settings.auth,
+        "certificate_settings": settings.certificates,
     }
 
 

@@ -17,6 +17,9 @@ class Tenant(Table, tablename="tenant"):
     contacts = JSON(default=[])
     # Sign-in and session settings: {"session_idle_minutes", "session_max_hours", "oidc": {…} | null}.
     auth = JSON(default={})
+    # Certificate numbering and e-licence settings (presets ``tenant.certificates``): {"number_pattern",
+    # "licence_type_code" | null, "issuer_code" | null, "validity"}.
+    certificate_settings = JSON(default={})
 
 
 class Org(Table, tablename="org"):

@@ -21,6 +21,7 @@ PATH_VALUES = {
     "slug": "gansu",
     "account_id": "999999",
     "application_id": "999999",
+    "seal_id": "999999",
     "path": "app.css",
     "file_path": "app.css",
 }
