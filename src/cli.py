@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
@@ -112,6 +114,52 @@ async def create_staff(slug: str, org_code: str, role: str, username: str, name:
     print(f"sign in at /t/{slug}/signin and change it")
 
 
+async def demo_certificate(slug: str) -> tuple[dict[str, Any], bytes]:
+    """A sample certificate issued through the same service the workflow uses, by the tenant's top authority,
+    under a plainly marked sample seal if the authority has none yet."""
+    from datetime import date
+
+    from audit.services import SYSTEM
+    from certificates.services import Holder, Title, issue_certificate
+    from core.storage import read_bytes
+    from seals.services import current_seal, ensure_default_template, sample_scan, store_seal
+    from tenants.services import get_tenant
+    from tenants.tables import Org
+
+    async with database():
+        tenant = await get_tenant(slug)
+        if tenant is None:
+            raise SystemExit(f"no tenant {slug!r}")
+        await ensure_default_template(tenant)
+        authority = await Org.select().where(Org.tenant == tenant.id, Org.parent.is_null()).first()
+        assert authority is not None
+        if await current_seal(tenant, authority["id"]) is None:
+            await store_seal(
+                tenant,
+                SYSTEM,
+                org_code=authority["code"],
+                scan=sample_scan(),
+                operator="演示",
+                leader="演示",
+                name=f"{authority['name']}（样章）",
+            )
+        certificate = await issue_certificate(
+            tenant,
+            SYSTEM,
+            authority_code=authority["code"],
+            holder=Holder(name="张三", id_number="622826198501306421", gender="男"),
+            title=Title(
+                series="农业系列",
+                title_name="高级兽医师",
+                specialty="兽医",
+                obtained_on=date(2025, 12, 20),
+                review_body=f"{tenant.name}农业系列高级职称评审委员会",
+            ),
+            issue_date=date.today(),
+        )
+        return certificate, read_bytes(certificate["pdf_sha256"])
+
+
 def check_keys() -> None:
     """Load the PII keys now, so that a misconfigured (or, with ZHICHENG_ENV=production, missing) key stops
     the server before it listens rather than at the first request that needs one."""
@@ -157,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     staff.add_argument("--username", required=True)
     staff.add_argument("--name", required=True)
+    demo = commands.add_parser("demo-certificate", help="issue a sample certificate and write its PDF")
+    demo.add_argument("--tenant", required=True, metavar="SLUG")
+    demo.add_argument("--out", required=True, metavar="FILE")
     args = parser.parse_args(argv)
     if args.command in ("migrate", "setup"):
         asyncio.run(migrate())
@@ -166,6 +217,11 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(audit_verify(args.tenant))
     if args.command == "create-staff":
         asyncio.run(create_staff(args.tenant, args.org, args.role, args.username, args.name))
+    if args.command == "demo-certificate":
+        certificate, pdf = asyncio.run(demo_certificate(args.tenant))
+        Path(args.out).write_bytes(pdf)
+        print(f"{certificate['number']} → {args.out}")
+        print(certificate["qr_text"])
     if args.command == "rotate-pii-key":
         asyncio.run(rotate_pii_key())
     if args.command == "serve":

@@ -16,6 +16,7 @@ class Settings:
     host: str
     port: int
     debug: bool
+    public_url: str  # where certificates' QR codes point; the scheme and host the public reaches us at
 
     @property
     def is_sqlite(self) -> bool:
@@ -33,4 +34,7 @@ def get_settings() -> Settings:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
         debug=os.environ.get("ZHICHENG_DEBUG", "") == "1",
+        public_url=(
+            os.environ.get("ZHICHENG_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+        ).rstrip("/"),
     )

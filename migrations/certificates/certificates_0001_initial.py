@@ -27,9 +27,7 @@ DESCRIPTION = "certificate number sequences per tenant and year"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="certificates", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="certificates", description=DESCRIPTION)
 
     manager.add_table(
         class_name="CertificateSequence",

@@ -8,9 +8,7 @@ DESCRIPTION = "tenant certificate numbering and e-licence settings"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="tenants", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="tenants", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Tenant",

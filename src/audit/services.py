@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from audit.tables import AuditEvent
 from core.db import write_transaction
 from tenants.tables import Tenant
 
 GENESIS = "0" * 64
-APPEND_ATTEMPTS = 5
+AUDIT_LOCK_CLASS = 7001  # first key of the advisory lock, so it cannot collide with other uses
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,17 @@ def _chained_fields(row: dict[str, Any]) -> dict[str, Any]:
 async def record(
     tenant: Tenant, actor: Actor, action: str, subject: str, details: dict[str, Any] | None = None
 ) -> None:
-    """Appends one event. Concurrent appends to one tenant race for the next ``seq`` (unique); the loser
-    retries on the new tail, so the chain never forks."""
-    for attempt in range(APPEND_ATTEMPTS):
-        try:
-            await _append(tenant, actor, action, subject, details or {})
-            return
-        except Exception as error:  # the drivers' unique-violation errors differ; re-raise anything else
-            if "unique" not in str(error).lower() or attempt == APPEND_ATTEMPTS - 1:
-                raise
+    """Appends one event to the tenant's chain."""
+    await _append(tenant, actor, action, subject, details or {})
 
 
 async def _append(tenant: Tenant, actor: Actor, action: str, subject: str, details: dict[str, Any]) -> None:
-    async with write_transaction(AuditEvent._meta.db):
+    engine = AuditEvent._meta.db
+    async with write_transaction(engine):
+        if isinstance(engine, PostgresEngine):
+            # Appends to one tenant's chain take turns (SQLite's BEGIN IMMEDIATE already serialises writers),
+            # so two events never read the same tail; the unique (tenant, seq) index backs this up.
+            await AuditEvent.raw("SELECT pg_advisory_xact_lock({}, {})", AUDIT_LOCK_CLASS, tenant.id)
         tail = (
             await AuditEvent.select(AuditEvent.seq, AuditEvent.digest)
             .where(AuditEvent.tenant == tenant.id)

@@ -1,10 +1,11 @@
 """Tables of the certificates package."""
 
-from piccolo.columns import ForeignKey, Integer
+from piccolo.columns import JSON, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from tenants.tables import Tenant
+from seals.tables import SealVersion, TemplateVersion
+from tenants.tables import Org, Tenant
 
 
 class CertificateSequence(Table, tablename="certificate_sequence"):
@@ -15,3 +16,34 @@ class CertificateSequence(Table, tablename="certificate_sequence"):
     tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.restrict)
     year = Integer()
     last = Integer(default=0)
+
+
+class Certificate(Table, tablename="certificate"):
+    """An issued electronic certificate with the GB/T 36903 metadata (identifier, type, number, name, issuer
+    name and code, issue date, holder, holder ID type, jurisdiction code, validity, status). The PDF is
+    rendered from (fields, template version, seal version) and can be rendered again byte for byte; its
+    SHA-256 is kept. (tenant, number) and licence_identifier are unique (migration certificates_0004)."""
+
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.restrict)
+    number = Varchar(length=64)
+    year = Integer()
+    licence_identifier = Varchar(length=128)
+    licence_type_code = Varchar(length=32)
+    name = Varchar(length=64)  # the certificate's name, e.g. 甘肃省职称证书
+    issuer_name = Varchar(length=128)
+    issuer_code = Varchar(length=18)
+    issue_date = Date()
+    holder_name = Varchar(length=64)
+    holder_id_type = Varchar(length=16, default="居民身份证")
+    holder_id_cipher = Text()
+    holder_id_hash = Varchar(length=64, index=True)
+    jurisdiction_code = Varchar(length=6)
+    validity = Varchar(length=32, default="长期")
+    status = Varchar(length=16, default="valid")
+    authority = ForeignKey(Org, null=False, on_delete=OnDelete.restrict)
+    seal = ForeignKey(SealVersion, null=False, on_delete=OnDelete.restrict)
+    template = ForeignKey(TemplateVersion, null=False, on_delete=OnDelete.restrict)
+    fields = JSON(default={})  # what the PDF shows, as rendered
+    qr_text = Text()
+    pdf_sha256 = Varchar(length=64)
+    created_at = Timestamptz()

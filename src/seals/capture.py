@@ -73,6 +73,7 @@ SEAL_RED = (0xD7, 0x26, 0x1E)
 PNG_COMPRESS_LEVEL = 6
 
 _Kind = Literal["JPEG", "PNG", "PDF"]
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F"})
 _BoolArray = NDArray[np.bool_]
 _ByteArray = NDArray[np.uint8]
 
@@ -114,7 +115,6 @@ class _Imprint:
     left: int
     bottom: int
     right: int
-    ink_px: int
     blocks: _BoolArray  # ~1 mm blocks belonging to the seal
     block: int  # block size in pixels
 
@@ -168,6 +168,10 @@ def _decode_image(data: bytes, kind: _Kind) -> _Scan:
             # Checked on the header, before the pixel data is decompressed.
             if width * height > MAX_PIXELS:
                 raise _too_many_pixels(width, height)
+            # Red ink is what the stamp is cut from; a grey scan has none, and "no seal found" would
+            # send the administrator looking for the wrong fault.
+            if img.mode in _GREY_MODES:
+                raise SealRejected("扫描件是黑白或灰度图像，无法识别红色印章，请用彩色模式重新扫描")
             dpi = _recorded_dpi(img, kind)
             img.load()
             # In place: a full-page scan is 140 MB inside Pillow, and a copy per step adds up.
@@ -318,10 +322,10 @@ def _locate_imprint(ink: _BoolArray, px_per_mm: float) -> _Imprint:
     # Rows are summed through a reshape (a view, no copy): reduceat down the columns of a full-page scan
     # is ten times slower.
     whole = height // block * block
-    rows = ink[:whole].reshape(height // block, block, width).sum(axis=1, dtype=np.int32)
+    row_sums = ink[:whole].reshape(height // block, block, width).sum(axis=1, dtype=np.int32)
     if whole < height:
-        rows = np.vstack([rows, ink[whole:].sum(axis=0, dtype=np.int32)])
-    counts = np.add.reduceat(rows, np.arange(0, width, block), axis=1)
+        row_sums = np.vstack([row_sums, ink[whole:].sum(axis=0, dtype=np.int32)])
+    counts = np.add.reduceat(row_sums, np.arange(0, width, block), axis=1)
     # A few pixels per block already: the ring's extreme points graze the last block row or column.
     inky = counts >= max(3, block * block // 200)
     if not inky.any():
@@ -368,7 +372,6 @@ def _locate_imprint(ink: _BoolArray, px_per_mm: float) -> _Imprint:
         left=x0 + int(seal_cols[0]),
         bottom=y0 + int(seal_rows[-1]) + 1,
         right=x0 + int(seal_cols[-1]) + 1,
-        ink_px=int(seal.sum()),
         blocks=blocks,
         block=block,
     )

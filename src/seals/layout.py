@@ -132,7 +132,7 @@ def default_layout() -> Layout:
         height=210,
         fields=fields,
         seal=Box(x=196, y=124, w=42, h=42),
-        qr=Box(x=250, y=150, w=36, h=36),
+        qr=Box(x=244, y=150, w=36, h=36),
         photo=Box(x=232, y=52, w=35, h=45),
     )
 

@@ -129,6 +129,17 @@ def sample_seal_png(label: str = "样章") -> bytes:
     return buffer.getvalue()
 
 
+def sample_scan() -> bytes:
+    """The sample stamp as a 600 dpi paper scan (JPEG), for demo installations to go through the same
+    capture path as a real imprint."""
+    stamp = Image.open(io.BytesIO(sample_seal_png()))
+    paper = Image.new("RGB", (1400, 1400), (250, 248, 242))
+    paper.paste(stamp, (200, 200), stamp)
+    buffer = io.BytesIO()
+    paper.save(buffer, "JPEG", quality=92, dpi=(600, 600))
+    return buffer.getvalue()
+
+
 # --- templates -------------------------------------------------------------------------------------------
 
 

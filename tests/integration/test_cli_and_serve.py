@@ -112,3 +112,25 @@ async def test_create_staff_prints_a_one_time_password_that_signs_in(
         assert (await client.get("/t/guangxi/me")).headers["location"] == "/t/guangxi/password"
     again = await asyncio.to_thread(create_first_admin)
     assert again.returncode != 0 and "已被使用" in again.stderr
+
+
+def run_demo_certificate(out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ZHICHENG, "demo-certificate", "--tenant", "ningxia", "--out", str(out)],
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_demo_certificate_issues_through_the_service_path(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    out = tmp_path / "demo.pdf"
+    result = await asyncio.to_thread(run_demo_certificate, out)
+    assert result.returncode == 0, result.stderr
+    number, url = result.stdout.split("→")[0].strip(), result.stdout.strip().splitlines()[-1]
+    assert url.startswith("http") and "/v/1.2.156.3005.2." in url
+    text = PdfReader(out).pages[0].extract_text()
+    assert number in text and "宁夏回族自治区职称证书" in text

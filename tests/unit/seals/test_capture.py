@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from reportlab.lib import units
+from reportlab.pdfgen import canvas
 
 from seals.capture import MAX_UPLOAD_BYTES, SEAL_RED, CapturedSeal, SealRejected, capture_seal
 
@@ -156,9 +158,23 @@ def test_a_good_scan_becomes_a_clean_stamp(kind: str) -> None:
     assert np.all(pixels[..., :3] == SEAL_RED)
 
 
-def test_the_stamp_is_the_same_bytes_every_time() -> None:
-    data = _good("png")
-    first, second = _captured("png"), capture_seal(data)
+def test_a_drawn_pdf_without_a_scan_is_rendered_at_600_dpi() -> None:
+    # Some offices export the imprint from a drawing program: vectors, no embedded image to judge.
+    out = io.BytesIO()
+    drawing = canvas.Canvas(out, pagesize=(60 * units.mm, 60 * units.mm))
+    drawing.setStrokeColorRGB(0.8, 0.15, 0.15)
+    drawing.setLineWidth(RING_MM * units.mm)
+    drawing.circle(30 * units.mm, 30 * units.mm, (SEAL_MM - RING_MM) / 2 * units.mm)
+    drawing.save()
+    seal = capture_seal(out.getvalue())
+    assert seal.dpi == DPI
+    assert seal.width_mm == pytest.approx(SEAL_MM, abs=0.5)
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "pdf"])
+def test_the_stamp_is_the_same_bytes_every_time(kind: str) -> None:
+    data = _good(kind)
+    first, second = _captured(kind), capture_seal(data)
     assert first.png == second.png
     assert first == second
     assert first.source_sha256 == hashlib.sha256(data).hexdigest()
@@ -177,6 +193,32 @@ def test_a_scan_without_a_recorded_resolution_is_taken_as_600_dpi() -> None:
     assert seal.dpi_assumed
     assert seal.dpi == DPI
     assert seal.width_mm == pytest.approx(SEAL_MM, abs=3)
+
+
+def test_the_resolution_is_read_from_exif_when_jfif_has_none() -> None:
+    exif = Image.Exif()
+    exif[0x011A] = exif[0x011B] = 600.0  # XResolution, YResolution
+    exif[0x0128] = 2  # inches
+    out = io.BytesIO()
+    _good_scan().save(out, format="JPEG", exif=exif)
+    seal = capture_seal(out.getvalue())
+    assert (seal.dpi, seal.dpi_assumed) == (DPI, False)
+
+
+def test_exif_without_a_resolution_is_no_resolution() -> None:
+    # Pillow reports 72 dpi for such a file; taking that at its word would refuse a good scan.
+    exif = Image.Exif()
+    exif[0x010F] = "Scanner"  # Make
+    out = io.BytesIO()
+    _good_scan().save(out, format="JPEG", exif=exif)
+    seal = capture_seal(out.getvalue())
+    assert (seal.dpi, seal.dpi_assumed) == (DPI, True)
+
+
+def test_a_greyscale_scan_is_refused_with_the_reason() -> None:
+    out = io.BytesIO()
+    _good_scan().convert("L").save(out, format="JPEG", dpi=(DPI, DPI))
+    assert "彩色模式" in _rejected(out.getvalue())
 
 
 def test_a_png_with_transparency_is_read_as_on_white_paper() -> None:
