@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from audit.services import Actor, record
 from core.db import write_transaction
-from core.storage import read_bytes, store_bytes
+from core.storage import path_of, read_bytes, store_bytes
 from seals.backgrounds import default_background
 from seals.capture import SealRejected, capture_seal
 from seals.glyphs import FONT_PATH
@@ -90,7 +90,8 @@ async def store_seal(
 
 
 async def seal_versions(tenant: Tenant) -> list[dict[str, Any]]:
-    return (
+    """Every captured version, each marked whether its scan is an image (shown beside the stamp) or a PDF."""
+    rows = (
         await SealVersion.select(
             SealVersion.all_columns(),
             SealVersion.org.code.as_alias("org_code"),
@@ -100,6 +101,10 @@ async def seal_versions(tenant: Tenant) -> list[dict[str, Any]]:
         .order_by(SealVersion.org)
         .order_by(SealVersion.version, ascending=False)
     )
+    for row in rows:
+        with path_of(row["source_sha256"]).open("rb") as scan:
+            row["scan_is_image"] = scan.read(5) != b"%PDF-"
+    return rows
 
 
 async def current_seal(tenant: Tenant, org_id: int) -> dict[str, Any] | None:
