@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import resource
 import sys
+
+from core.sandbox import apply_limits
 
 
 def main() -> None:
-    memory = int(os.environ.get("PROBE_MEMORY", "0"))
-    cpu = int(os.environ.get("PROBE_CPU", "0"))
-    if memory:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    if cpu:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    apply_limits()
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

@@ -6,9 +6,9 @@ crafted PDF can make a parser loop or balloon (pypdf has had a stream of such fi
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
+
+from core.sandbox import SandboxError, SandboxTimeout, run_limited
 
 PDF_PROBE_TIMEOUT = 10  # seconds of wall-clock time
 PDF_PROBE_MEMORY = 512 * 1024 * 1024  # bytes of address space for the probe process
@@ -32,25 +32,14 @@ async def check_pdf(content: bytes, *, max_bytes: int, max_pages: int = DEFAULT_
         raise UploadError(f"文件大小 {_megabytes(len(content))} 超过上限 {_megabytes(max_bytes)}")
     if not content.lstrip(b"\x00\t\n\r ")[:5] == b"%PDF-":
         raise UploadError("文件不是 PDF（按内容判断，不看扩展名）")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "core.pdf_probe",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env={
-            "PROBE_MEMORY": str(PDF_PROBE_MEMORY),
-            "PROBE_CPU": str(PDF_PROBE_CPU),
-            "PYTHONPATH": ":".join(sys.path),
-        },
-    )
     try:
-        output, _ = await asyncio.wait_for(process.communicate(content), timeout=PDF_PROBE_TIMEOUT)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+        output = await run_limited(
+            "core.pdf_probe", content, seconds=PDF_PROBE_TIMEOUT, memory=PDF_PROBE_MEMORY, cpu=PDF_PROBE_CPU
+        )
+    except SandboxTimeout:
         raise UploadError("PDF 解析超时，文件可能已损坏") from None
+    except SandboxError:
+        raise UploadError("PDF 无法解析，文件可能已损坏") from None
     try:
         result = json.loads(output)
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from datetime import UTC, date, datetime
@@ -13,9 +14,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from audit.services import Actor, record
 from core.db import write_transaction
+from core.sandbox import SandboxError, SandboxTimeout, run_limited
 from core.storage import path_of, read_bytes, store_bytes
 from seals.backgrounds import default_background
-from seals.capture import SealRejected, capture_seal
+from seals.capture import MAX_UPLOAD_BYTES, CapturedSeal
 from seals.glyphs import FONT_PATH
 from seals.layout import Layout, LayoutError, default_layout, parse_layout
 from seals.render import CertificateContent, RenderError, normalise_template, render_certificate
@@ -38,7 +40,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# --- seals -----------------------------------------------------------------------------------------------
+# --- seals ---
+
+CAPTURE_TIMEOUT = 30  # seconds of wall-clock time
+CAPTURE_MEMORY = 1536 * 1024 * 1024  # a 60-megapixel scan and its working arrays fit
+CAPTURE_CPU = 20
+
+
+async def capture_in_sandbox(scan: bytes) -> CapturedSeal:
+    """capture_seal in a resource-capped child process (scans and PDFs come from outside)."""
+    if len(scan) > MAX_UPLOAD_BYTES:
+        raise SealError("印模文件超过 20 MB", "scan")
+    try:
+        output = await run_limited(
+            "seals.capture_worker", scan, seconds=CAPTURE_TIMEOUT, memory=CAPTURE_MEMORY, cpu=CAPTURE_CPU
+        )
+        result = json.loads(output)
+    except SandboxTimeout:
+        raise SealError("印模处理超时，请换一份清晰的扫描件", "scan") from None
+    except (SandboxError, ValueError):
+        raise SealError("印模文件无法读取", "scan") from None
+    if "error" in result:
+        raise SealError(result["error"], "scan")
+    return CapturedSeal(**{**result, "png": base64.b64decode(result["png"])})
 
 
 async def store_seal(
@@ -56,10 +80,7 @@ async def store_seal(
         raise SealError("请填写操作人员（附件2 三(四)3）", "operator")
     if not leader.strip():
         raise SealError("请填写分管领导（附件2 三(四)3）", "leader")
-    try:
-        captured = capture_seal(scan)
-    except SealRejected as error:
-        raise SealError(str(error), "scan") from None
+    captured = await capture_in_sandbox(scan)
     async with write_transaction(SealVersion._meta.db):
         latest = (
             await SealVersion.select(SealVersion.version)
