@@ -16,6 +16,11 @@ from accounts.controllers import (
     UnitAdminController,
 )
 from accounts.web import MustChangePassword, access_guard, session_middleware, unauthorized_handler
+from certificates.controllers import (
+    CertificateAdminController,
+    PublicCertificateController,
+    VerificationController,
+)
 from core import db
 from core.health import healthz
 from core.security import security_headers
@@ -50,6 +55,9 @@ def create_app() -> Litestar:
             UnitAdminController,
             SealController,
             TemplateController,
+            VerificationController,
+            CertificateAdminController,
+            PublicCertificateController,
             static_files_router(),
         ],
         lifespan=[database],

@@ -7,6 +7,6 @@ APP_CONFIG = AppConfig(
     app_name="certificates",
     migrations_folder_path=str(PROJECT_ROOT / "migrations" / "certificates"),
     table_classes=[CertificateSequence, Certificate],
-    migration_dependencies=["tenants.piccolo_app", "seals.piccolo_app"],
+    migration_dependencies=["tenants.piccolo_app", "accounts.piccolo_app", "seals.piccolo_app"],
     commands=[],
 )

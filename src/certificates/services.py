@@ -12,11 +12,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from accounts.identity import IdNumberError, mask_id_number, normalize_id_number
+from accounts.roles import Role
 from accounts.secrets import encrypt, lookup_hash
+from accounts.sessions import Principal
 from audit.services import Actor, record
 from certificates.identifiers import licence_identifier
 from certificates.numbering import certificate_settings, next_certificate_number
 from certificates.tables import Certificate
+from certificates.tokens import Claims, TokenError, make_token, read_token, verification_url, verify_token
 from core.db import write_transaction
 from core.storage import read_bytes, store_bytes
 from seals.layout import parse_layout
@@ -55,10 +58,6 @@ class Title:
 
 def _chinese_date(day: date) -> str:
     return f"{day.year}年{day.month:02d}月{day.day:02d}日"
-
-
-def verification_url(identifier: str) -> str:
-    return f"{get_settings().public_url}/v/{identifier}"
 
 
 def _content(certificate: dict[str, Any], photo_jpeg: bytes | None) -> CertificateContent:
@@ -107,6 +106,16 @@ async def issue_certificate(
     async with write_transaction(Certificate._meta.db):
         _, number = await next_certificate_number(tenant, issue_date.year)
         identifier = licence_identifier(settings["licence_type_code"], settings["issuer_code"], number)
+        claims = Claims(
+            tenant_id=tenant.id,
+            number=number,
+            holder_name=holder.name.strip(),
+            id_head=id_number[:6],
+            id_tail=id_number[-4:],
+            title_name=title.title_name,
+            issue_date=issue_date,
+        )
+        qr_text = verification_url(get_settings().public_url, make_token(tenant.slug, claims))
         row: dict[str, Any] = {
             "tenant": tenant.id,
             "number": number,
@@ -125,7 +134,7 @@ async def issue_certificate(
             "authority": authority["id"],
             "seal": seal["id"],
             "template": template["id"],
-            "qr_text": verification_url(identifier),
+            "qr_text": qr_text,
             "created_at": datetime.now(UTC),
             # A printed certificate is shown to others, so the ID number on it is masked like everywhere else.
             "fields": {
@@ -139,7 +148,7 @@ async def issue_certificate(
                 "obtained_on": _chinese_date(title.obtained_on),
                 "review_body": title.review_body,
                 "issuer": authority["name"],
-                "url": verification_url(identifier),
+                "url": f"{get_settings().public_url}/v",
                 "issue_date": _chinese_date(issue_date),
             },
         }
@@ -203,4 +212,154 @@ async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None
         ),
         read_bytes(seal["stamp_sha256"]),
         _content(row, photo_jpeg),
+    )
+
+
+# --- verification -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the public verification page and API say about a token."""
+
+    state: str  # valid | void | unverifiable
+    reason: str = ""
+    tenant: Tenant | None = None
+    certificate: dict[str, Any] | None = None
+    claims: Claims | None = None
+
+
+async def verify(token: str) -> Verification:
+    """The token's signature must hold under its tenant's key, the certificate must exist, and what the
+    token claims must be what was issued; only then does the record's status count."""
+    try:
+        claims, payload, signature = read_token(token)
+    except TokenError:
+        return Verification("unverifiable", "二维码内容无法识别")
+    tenant = await Tenant.objects().get(Tenant.id == claims.tenant_id).output(load_json=True)
+    if tenant is None or not verify_token(tenant.slug, payload, signature):
+        return Verification("unverifiable", "签名无效：该二维码不是本平台签发的")
+    row = (
+        await Certificate.select(
+            Certificate.all_columns(), Certificate.voided_by.name.as_alias("voided_by_name")
+        )
+        .where(Certificate.tenant == tenant.id, Certificate.number == claims.number)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return Verification("unverifiable", "未找到该证书", tenant)
+    issued = (row["holder_name"], row["fields"]["id_number"], row["fields"]["title_name"], row["issue_date"])
+    if issued != (claims.holder_name, claims.masked_id, claims.title_name, claims.issue_date):
+        return Verification("unverifiable", "二维码内容与签发记录不符", tenant)
+    return Verification("void" if row["status"] == "void" else "valid", "", tenant, row, claims)
+
+
+def verification_json(result: Verification) -> dict[str, Any]:
+    answer: dict[str, Any] = {"state": result.state}
+    if result.reason:
+        answer["reason"] = result.reason
+    row = result.certificate
+    if row is not None:
+        fields = row["fields"]
+        answer.update(
+            number=row["number"],
+            licence_identifier=row["licence_identifier"],
+            holder_name=row["holder_name"],
+            id_number=fields["id_number"],
+            series=fields["series"],
+            title_name=fields["title_name"],
+            specialty=fields["specialty"],
+            issuer=row["issuer_name"],
+            issue_date=row["issue_date"].isoformat(),
+            pdf_sha256=row["pdf_sha256"],
+        )
+        if row["status"] == "void":
+            answer["voided_at"] = row["voided_at"].isoformat() if row["voided_at"] else None
+            answer["void_remark"] = row["void_remark"]
+    return answer
+
+
+# --- voiding and the void notice ---------------------------------------------------------------------------
+
+
+async def void_certificate(tenant: Tenant, principal: Principal, certificate_id: int, remark: str) -> None:
+    """Voiding needs a remark (钦人社发〔2020〕1号 附件2 三) and is for the tenant's administrators or an org
+    administrator of the issuing authority."""
+    if not remark.strip():
+        raise IssueError("作废须填写备注", "remark")
+    row = (
+        await Certificate.select()
+        .where(Certificate.tenant == tenant.id, Certificate.id == certificate_id)
+        .first()
+    )
+    if row is None:
+        raise IssueError("证书不存在")
+    if Role.tenant_admin not in principal.roles:
+        authority = await Org.select(Org.code).where(Org.id == row["authority"]).first()
+        if authority is None or authority["code"] not in principal.orgs_with(Role.org_admin):
+            raise IssueError("只有发证机关的单位管理员或地区管理员可以作废证书")
+    if row["status"] == "void":
+        raise IssueError("证书已作废")
+    await Certificate.update(
+        {
+            Certificate.status: "void",
+            Certificate.voided_at: datetime.now(UTC),
+            Certificate.void_remark: remark.strip(),
+            Certificate.voided_by: principal.account_id,
+        }
+    ).where(Certificate.id == certificate_id)
+    await record(
+        tenant,
+        Actor(principal.actor_label),
+        "certificate.void",
+        f"certificate:{certificate_id}",
+        {"number": row["number"], "remark": remark.strip()},
+    )
+
+
+async def voided_certificates(tenant: Tenant, year: int) -> list[dict[str, Any]]:
+    """The yearly void notice (作废公告, 甘职改办〔2020〕2号 五(二)): certificates voided in that year."""
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    return (
+        await Certificate.select(
+            Certificate.number,
+            Certificate.holder_name,
+            Certificate.issuer_name,
+            Certificate.voided_at,
+            Certificate.void_remark,
+            Certificate.fields,
+        )
+        .where(
+            Certificate.tenant == tenant.id,
+            Certificate.status == "void",
+            Certificate.voided_at >= start,
+            Certificate.voided_at < end,
+        )
+        .order_by(Certificate.voided_at)
+        .output(load_json=True)
+    )
+
+
+async def recent_certificates(tenant: Tenant, limit: int = 100) -> list[dict[str, Any]]:
+    return (
+        await Certificate.select()
+        .where(Certificate.tenant == tenant.id)
+        .order_by(Certificate.id, ascending=False)
+        .limit(limit)
+        .output(load_json=True)
+    )
+
+
+async def holder_certificates(tenant: Tenant, id_number: str) -> list[dict[str, Any]]:
+    """我的电子证书: the holder's certificates, newest first (by year, then title)."""
+    return (
+        await Certificate.select()
+        .where(
+            Certificate.tenant == tenant.id,
+            Certificate.holder_id_hash == lookup_hash(id_number, context=f"tenant:{tenant.slug}"),
+        )
+        .order_by(Certificate.issue_date, ascending=False)
+        .output(load_json=True)
     )

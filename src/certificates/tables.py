@@ -4,6 +4,7 @@ from piccolo.columns import JSON, Date, ForeignKey, Integer, Text, Timestamptz, 
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
+from accounts.tables import Account
 from seals.tables import SealVersion, TemplateVersion
 from tenants.tables import Org, Tenant
 
@@ -39,7 +40,10 @@ class Certificate(Table, tablename="certificate"):
     holder_id_hash = Varchar(length=64, index=True)
     jurisdiction_code = Varchar(length=6)
     validity = Varchar(length=32, default="长期")
-    status = Varchar(length=16, default="valid")
+    status = Varchar(length=16, default="valid")  # valid | void
+    voided_at = Timestamptz(null=True, default=None)
+    void_remark = Text(default="")
+    voided_by = ForeignKey(Account, null=True, default=None, on_delete=OnDelete.restrict)
     authority = ForeignKey(Org, null=False, on_delete=OnDelete.restrict)
     seal = ForeignKey(SealVersion, null=False, on_delete=OnDelete.restrict)
     template = ForeignKey(TemplateVersion, null=False, on_delete=OnDelete.restrict)

@@ -131,6 +131,6 @@ async def test_demo_certificate_issues_through_the_service_path(tmp_path: Path) 
     result = await asyncio.to_thread(run_demo_certificate, out)
     assert result.returncode == 0, result.stderr
     number, url = result.stdout.split("→")[0].strip(), result.stdout.strip().splitlines()[-1]
-    assert url.startswith("http") and "/v/1.2.156.3005.2." in url
+    assert url.startswith("HTTP://") and "/V/" in url  # upper case: QR alphanumeric mode
     text = PdfReader(out).pages[0].extract_text()
     assert number in text and "宁夏回族自治区职称证书" in text

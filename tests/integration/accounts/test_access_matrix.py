@@ -22,6 +22,8 @@ PATH_VALUES = {
     "account_id": "999999",
     "application_id": "999999",
     "seal_id": "999999",
+    "certificate_id": "999999",
+    "token": "AAAA",
     "path": "app.css",
     "file_path": "app.css",
 }

@@ -57,7 +57,7 @@ async def test_issue_records_the_national_metadata(slug: str) -> None:
     assert stored["fields"]["id_number"] == "110101********0011"
     assert stored["status"] == "valid" and stored["validity"] == "长期"
     assert stored["jurisdiction_code"] == tenant.division_code
-    assert stored["qr_text"].endswith(f"/v/{identifier}")
+    assert stored["qr_text"].startswith("HTTP://127.0.0.1:8000/V/")
     pdf = await certificate_pdf(tenant, row["id"])
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert stored["number"] in text and "副主任医师" in text and HOLDER.id_number not in text

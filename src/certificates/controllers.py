@@ -1,0 +1,193 @@
+"""Public verification, voiding, the void notice and the holder's certificates. Rules live in services."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+
+from accounts.services import account_in_tenant, id_number_of
+from accounts.web import Access, principal_of
+from certificates import services
+from certificates.tokens import tenant_signer
+from core.storage import read_bytes
+from core.web import render
+from tenants.controllers import TENANT_DEPENDENCIES
+from tenants.tables import Tenant
+
+STATE_LABELS = {"valid": "有效", "void": "已作废", "unverifiable": "无法验证"}
+
+
+class VerificationController(Controller):
+    @get(["/v/{token:str}", "/V/{token:str}"], name="certificates:verify", opt={"access": Access.public})
+    async def page(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
+        result = await services.verify(token)
+        return render(
+            request,
+            "certificates/verify.html",
+            {
+                "result": result,
+                "answer": services.verification_json(result),
+                "labels": STATE_LABELS,
+                "tenant": result.tenant,
+            },
+        )
+
+    @get("/v", name="certificates:verify-home", opt={"access": Access.public})
+    async def home(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return render(request, "certificates/verify_home.html", {"tenant": None})
+
+    @get("/api/v1/verify", name="api:verify", opt={"access": Access.public})
+    async def api(self, token: FromQuery[str]) -> dict[str, Any]:
+        return services.verification_json(await services.verify(token))
+
+    @get(
+        "/t/{slug:str}/.well-known/zhicheng-keys.json",
+        name="certificates:keys",
+        opt={"access": Access.public},
+        dependencies=TENANT_DEPENDENCIES,
+    )
+    async def keys(self, tenant: NamedDependency[Tenant]) -> dict[str, Any]:
+        """The tenant's token-signing public key, for verifiers that check tokens offline."""
+        signer = tenant_signer(tenant.slug)
+        return {
+            "tenant": tenant.slug,
+            "tenant_id": tenant.id,
+            "keys": [{"alg": signer.algorithm, "public_key": signer.public_key_b64()}],
+            "message": "zhicheng-certificate-token \\x00 <slug> \\x00 <payload>",
+            "token": "base32(payload ‖ Ed25519 signature)",
+        }
+
+
+class CertificateAdminController(Controller):
+    path = "/t/{slug:str}/admin/certificates"
+    dependencies = TENANT_DEPENDENCIES
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        *,
+        errors: dict[str, str] | None = None,
+        notice: str = "",
+        status_code: int = 200,
+    ) -> Response[str]:
+        principal = principal_of(request)
+        assert principal is not None
+        return render(
+            request,
+            "certificates/admin.html",
+            {
+                "tenant": tenant,
+                "certificates": await services.recent_certificates(tenant),
+                "errors": errors or {},
+                "notice": notice,
+                "csrf_token": principal.csrf_token,
+            },
+            status_code=status_code,
+        )
+
+    @get("/", name="certificates:admin", opt={"access": Access.org_admin})
+    async def index(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
+        return await self._page(request, tenant)
+
+    @post("/{certificate_id:int}/void", name="certificates:void", opt={"access": Access.org_admin})
+    async def void(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], certificate_id: FromPath[int]
+    ) -> Response[str]:
+        principal = principal_of(request)
+        assert principal is not None
+        form = await request.form()
+        remark = form.get("remark")
+        try:
+            await services.void_certificate(
+                tenant, principal, certificate_id, remark if isinstance(remark, str) else ""
+            )
+        except services.IssueError as error:
+            return await self._page(
+                request, tenant, errors={"form": error.message}, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+            )
+        return await self._page(request, tenant, notice="证书已作废")
+
+
+class PublicCertificateController(Controller):
+    path = "/t/{slug:str}"
+    dependencies = TENANT_DEPENDENCIES
+
+    @get("/void-notice", name="certificates:void-notice", opt={"access": Access.public})
+    async def void_notice(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+    ) -> Response[Any]:
+        """作废公告: a year's voided certificates; ``?format=csv`` exports it."""
+        raw_year = request.query_params.get("year", "")
+        year = (
+            int(raw_year) if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100 else datetime.now(UTC).year
+        )
+        rows = await services.voided_certificates(tenant, year)
+        if request.query_params.get("format") == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(["证书编号", "姓名", "职称名称", "发证机关", "作废日期", "备注"])
+            for row in rows:
+                writer.writerow(
+                    [
+                        row["number"],
+                        row["holder_name"],
+                        row["fields"]["title_name"],
+                        row["issuer_name"],
+                        row["voided_at"].date().isoformat(),
+                        row["void_remark"],
+                    ]
+                )
+            return Response(
+                "\\ufeff" + buffer.getvalue(),
+                media_type="text/csv; charset=utf-8",
+                headers={
+                    "Content-Disposition": f'attachment; filename="void-notice-{tenant.slug}-{year}.csv"'
+                },
+            )
+        return render(
+            request, "certificates/void_notice.html", {"tenant": tenant, "rows": rows, "year": year}
+        )
+
+    @get("/my/certificates", name="certificates:mine", opt={"access": Access.applicant})
+    async def mine(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
+        """我的电子证书: by year and title, each with view, download, print and its verification link."""
+        principal = principal_of(request)
+        assert principal is not None and principal.account_id is not None
+        account = await account_in_tenant(tenant, principal.account_id)
+        number = id_number_of(tenant, account) if account else None
+        rows = await services.holder_certificates(tenant, number) if number else []
+        return render(request, "certificates/mine.html", {"tenant": tenant, "certificates": rows})
+
+    @get(
+        "/my/certificates/{certificate_id:int}/pdf",
+        name="certificates:download",
+        opt={"access": Access.applicant},
+    )
+    async def download(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], certificate_id: FromPath[int]
+    ) -> Response[bytes]:
+        principal = principal_of(request)
+        assert principal is not None and principal.account_id is not None
+        account = await account_in_tenant(tenant, principal.account_id)
+        number = id_number_of(tenant, account) if account else None
+        mine = {
+            row["id"]: row for row in (await services.holder_certificates(tenant, number) if number else [])
+        }
+        if certificate_id not in mine:
+            raise NotFoundException("证书不存在")
+        row = mine[certificate_id]
+        disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
+        return Response(
+            read_bytes(row["pdf_sha256"]),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'{disposition}; filename="{row["number"]}.pdf"'},
+        )

@@ -1,0 +1,139 @@
+"""Proof, not look-up: the QR token's signature, the public verification page and API, voiding, the void
+notice, and the holder's own certificates."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from audit.services import SYSTEM
+from certificates.services import Holder, Title, issue_certificate
+from certificates.tokens import Claims, make_token, read_token
+from seals.qr import make_symbol
+from tests.integration.certificates.test_issue import ready
+from tests.people import APPLICANT_ID, APPLICANT_NAME, Person
+
+TITLE = Title("农业系列", "高级兽医师", "兽医", date(2018, 12, 20), "甘肃省农业系列高级职称评审委员会")
+
+
+@pytest.fixture(scope="module")
+async def issued(transport: httpx.ASGITransport) -> dict:
+    tenant, authority = await ready("gansu")
+    return await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder(APPLICANT_NAME, APPLICANT_ID, "男"),
+        title=TITLE,
+        issue_date=date(2026, 4, 1),
+    )
+
+
+def path_of(qr_text: str) -> str:
+    return urlsplit(qr_text).path
+
+
+async def test_the_qr_text_is_short_enough_for_a_phone(issued: dict) -> None:
+    assert len(issued["qr_text"]) <= 300
+    assert make_symbol(issued["qr_text"]).version <= 12
+
+
+async def test_a_genuine_certificate_verifies(client: httpx.AsyncClient, issued: dict) -> None:
+    page = await client.get(path_of(issued["qr_text"]))
+    assert page.status_code == 200
+    assert '<p class="verdict-label">有效</p>' in page.text
+    assert APPLICANT_NAME in page.text and "622826********6421" in page.text and APPLICANT_ID not in page.text
+    assert issued["pdf_sha256"] in page.text
+    token = path_of(issued["qr_text"]).rsplit("/", 1)[1]
+    answer = (await client.get("/api/v1/verify", params={"token": token})).json()
+    assert answer["state"] == "valid" and answer["number"] == issued["number"]
+    assert answer["id_number"] == "622826********6421" and answer["pdf_sha256"] == issued["pdf_sha256"]
+
+
+async def test_a_tampered_token_fails(client: httpx.AsyncClient, issued: dict) -> None:
+    token = path_of(issued["qr_text"]).rsplit("/", 1)[1]
+    tampered = token[:20] + ("A" if token[20] != "A" else "B") + token[21:]
+    answer = (await client.get("/api/v1/verify", params={"token": tampered})).json()
+    assert answer["state"] == "unverifiable" and "number" not in answer
+    page = await client.get(f"/v/{tampered}")
+    assert "无法验证" in page.text
+
+
+async def test_claims_that_differ_from_the_record_fail_even_when_signed(
+    client: httpx.AsyncClient, issued: dict
+) -> None:
+    claims, _, _ = read_token(path_of(issued["qr_text"]).rsplit("/", 1)[1])
+    forged = make_token("gansu", Claims(**{**claims.__dict__, "holder_name": "王五"}))
+    answer = (await client.get("/api/v1/verify", params={"token": forged})).json()
+    assert answer["state"] == "unverifiable" and "不符" in answer["reason"]
+
+
+async def test_a_token_signed_with_another_tenants_key_fails(client: httpx.AsyncClient, issued: dict) -> None:
+    claims, _, _ = read_token(path_of(issued["qr_text"]).rsplit("/", 1)[1])
+    other = make_token("ningxia", claims)  # gansu's claims, ningxia's key
+    assert (await client.get("/api/v1/verify", params={"token": other})).json()["state"] == "unverifiable"
+
+
+async def test_public_keys_are_published(client: httpx.AsyncClient) -> None:
+    keys = (await client.get("/t/gansu/.well-known/zhicheng-keys.json")).json()
+    assert keys["keys"][0]["alg"] == "Ed25519"
+    assert len(base64.b64decode(keys["keys"][0]["public_key"])) == 32
+
+
+async def test_voiding_shows_everywhere_at_once(
+    client: httpx.AsyncClient, people: dict[str, Person], issued: dict
+) -> None:
+    tenant, authority = await ready("gansu")
+    other = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder("赵六", "110101199003070011", "男"),
+        title=TITLE,
+        issue_date=date(2026, 4, 2),
+    )
+    city_admin = people["org_admin"]  # not an admin of the issuing authority (the province office)
+    refused = await city_admin.post(f"/t/gansu/admin/certificates/{other['id']}/void", {"remark": "遗失"})
+    assert refused.status_code == 422 and "只有发证机关" in refused.text
+    assert (
+        await people["clerk"].post(f"/t/gansu/admin/certificates/{other['id']}/void", {"remark": "x"})
+    ).status_code == 403
+    admin = people["tenant_admin"]
+    no_remark = await admin.post(f"/t/gansu/admin/certificates/{other['id']}/void", {"remark": " "})
+    assert no_remark.status_code == 422 and "须填写备注" in no_remark.text
+    voided = await admin.post(
+        f"/t/gansu/admin/certificates/{other['id']}/void", {"remark": "信息有误，重新发证"}
+    )
+    assert voided.status_code == 200 and "证书已作废" in voided.text
+    page = await client.get(path_of(other["qr_text"]))
+    assert '<p class="verdict-label">已作废</p>' in page.text and "信息有误，重新发证" in page.text
+    token = path_of(other["qr_text"]).rsplit("/", 1)[1]
+    answer = (await client.get("/api/v1/verify", params={"token": token})).json()
+    assert answer["state"] == "void" and answer["void_remark"] == "信息有误，重新发证"
+    year = answer["voided_at"][:4]
+    notice = await client.get("/t/gansu/void-notice", params={"year": year})
+    assert other["number"] in notice.text and issued["number"] not in notice.text
+    exported = await client.get("/t/gansu/void-notice", params={"year": year, "format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert other["number"] in exported.text and "信息有误，重新发证" in exported.text
+
+
+async def test_the_holder_lists_and_downloads_own_certificates(
+    people: dict[str, Person], issued: dict
+) -> None:
+    holder = people["applicant"]
+    page = await holder.client.get("/t/gansu/my/certificates")
+    assert page.status_code == 200 and "高级兽医师" in page.text and "2026年" in page.text
+    pdf = await holder.client.get(f"/t/gansu/my/certificates/{issued['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-disposition"].startswith("inline")
+    download = await holder.client.get(
+        f"/t/gansu/my/certificates/{issued['id']}/pdf", params={"download": "1"}
+    )
+    assert download.headers["content-disposition"].startswith("attachment")
+    staff = await people["clerk"].client.get(f"/t/gansu/my/certificates/{issued['id']}/pdf")
+    assert staff.status_code == 403
