@@ -19,6 +19,7 @@ import pytest
 _scratch = Path(tempfile.mkdtemp(prefix="zhicheng-test-"))
 os.environ["ZHICHENG_FILES_DIR"] = str(_scratch / "files")
 os.environ["ZHICHENG_TOKEN_DEV_DIR"] = str(_scratch / "token-keys")
+os.environ["ZHICHENG_SIGNING_DEV_DIR"] = str(_scratch / "signing")
 os.environ["ZHICHENG_PII_KEYS"] = "test1:" + base64.b64encode(b"k" * 32).decode()
 os.environ["ZHICHENG_LOOKUP_KEY"] = base64.b64encode(b"l" * 32).decode()
 os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_scratch / 'test.sqlite3'}"

@@ -18,6 +18,7 @@ from accounts.sessions import Principal
 from audit.services import Actor, record
 from certificates.identifiers import licence_identifier
 from certificates.numbering import certificate_settings, next_certificate_number
+from certificates.signing import sign_certificate_pdf_async
 from certificates.tables import Certificate
 from certificates.tokens import Claims, TokenError, make_token, read_token, verification_url, verify_token
 from core.db import write_transaction
@@ -158,7 +159,9 @@ async def issue_certificate(
             read_bytes(seal["stamp_sha256"]),
             _content(row, photo_jpeg),
         )
-        row["pdf_sha256"] = store_bytes(pdf)
+        # Signing comes last: any later rewrite would break the signature.
+        signed = await sign_certificate_pdf_async(pdf, slug=tenant.slug, authority_name=authority["name"])
+        row["pdf_sha256"] = store_bytes(signed)
         certificate = Certificate(**row)
         await certificate.save()
     await record(
@@ -188,7 +191,8 @@ async def certificate_pdf(tenant: Tenant, certificate_id: int) -> bytes:
 
 
 async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None = None) -> bytes:
-    """The certificate rendered again from what was recorded (fields, template version, seal version)."""
+    """The certificate rendered again from what was recorded (fields, template version, seal version): the
+    issued file's bytes up to its signature."""
     row = (
         await Certificate.select()
         .where(Certificate.tenant == tenant.id, Certificate.id == certificate_id)

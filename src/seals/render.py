@@ -242,6 +242,15 @@ class _TextSubsets:
         return [(index, bytes(codes)) for index, codes in runs]
 
 
+def _text_run(
+    font: FontProgram, subsets: _TextSubsets, text: str, x: float, baseline: float, size: float, prefix: str
+) -> str:
+    runs = "".join(
+        f"/{prefix}{index} {size:g} Tf <{codes.hex()}> Tj " for index, codes in subsets.encode(text)
+    )
+    return f"BT {x:.2f} {baseline:.2f} Td {runs}ET"
+
+
 def _text_operations(font: FontProgram, subsets: _TextSubsets, layout: Layout, fields: dict[str, str]) -> str:
     lines = [TEXT_COLOUR]
     for box in layout.fields:
@@ -341,81 +350,109 @@ def _placed(box_points: tuple[float, float, float, float], name: str, aspect: fl
     )
 
 
+class _Update:
+    """One incremental update onto a prepared PDF: new objects, new text, new images, a replaced page."""
+
+    def __init__(self, base: bytes, font_prefix: str) -> None:
+        self.template = prepare_template(base)
+        self.font = font_program()
+        self.subsets = _TextSubsets()
+        self.font_prefix = font_prefix
+        self.objects: list[bytes] = []
+        self.number = self.template.next_number
+        self.xobjects: list[str] = []
+
+    def add(self, body: bytes) -> int:
+        self.objects.append(body)
+        self.number += 1
+        return self.number - 1
+
+    def image(self, name: str, image: ImageObjects) -> None:
+        mask = self.add(image.soft_mask) if image.soft_mask is not None else None
+        body = image.image.replace(b"%SMASK%", f"{mask} 0 R".encode()) if mask else image.image
+        self.xobjects.append(f"/{name} {self.add(body)} 0 R")
+
+    def finish(self, operations: list[str], info_entries: dict[str, str], day: date) -> bytes:
+        template = self.template
+        fonts: list[str] = []
+        for index, characters in enumerate(self.subsets.fonts):
+            first = self.number
+            for body in _type3_font(self.font, characters, first):
+                self.add(body)
+            fonts.append(f"/{self.font_prefix}{index} {first} 0 R")
+        overlay = zlib.compress(("q\n" + "\n".join(operations) + "\nQ").encode("ascii"), COMPRESSION)
+        overlay_number = self.add(_stream("/Filter /FlateDecode", overlay))
+        resources = " ".join(
+            [
+                template.other_resources,
+                f"/Font << {template.resource_entries.get('/Font', '')} {' '.join(fonts)} >>",
+                f"/XObject << {template.resource_entries.get('/XObject', '')} {' '.join(self.xobjects)} >>",
+            ]
+        )
+        # The earlier content runs inside q…Q so that whatever graphics state it leaves cannot skew ours.
+        guard_open = self.add(_stream("", b"q"))
+        guard_close = self.add(_stream("", b"Q"))
+        original = template.contents.strip()
+        original_list = original[1:-1] if original.startswith("[") else original
+        page_body = (
+            f"<< {template.page_entries} /Contents [{guard_open} 0 R {original_list} {guard_close} 0 R "
+            f"{overlay_number} 0 R] /Resources << {resources} >> >>"
+        ).encode("latin-1")
+        info = "<< " + " ".join(f"{key} {_pdf_string(value)}" for key, value in info_entries.items() if value)
+        info += f" /CreationDate {_pdf_date(day)} /ModDate {_pdf_date(day)} >>"
+        info_number = self.add(info.encode("latin-1"))
+        return _append_update(template, self.objects, {template.page_number: page_body}, info_number)
+
+
 def render_certificate(
     template_base: bytes, layout: Layout, seal_png: bytes, content: CertificateContent
 ) -> bytes:
-    template = prepare_template(template_base)
-    font = font_program()
-    subsets = _TextSubsets()
-    operations = [_text_operations(font, subsets, layout, content.fields)]
-    objects: list[bytes] = []
-    number = template.next_number
-
-    def add(body: bytes) -> int:
-        nonlocal number
-        objects.append(body)
-        number += 1
-        return number - 1
-
-    xobjects: list[str] = []
+    update = _Update(template_base, "T")
+    operations = [_text_operations(update.font, update.subsets, layout, content.fields)]
     seal = seal_image(seal_png)
-    seal_mask = add(seal.soft_mask or b"")
-    seal_number = add(seal.image.replace(b"%SMASK%", f"{seal_mask} 0 R".encode()))
-    xobjects.append(f"/ZcSeal {seal_number} 0 R")
+    update.image("ZcSeal", seal)
     if content.photo_jpeg and layout.photo is not None:
         photo = photo_image(content.photo_jpeg)
-        photo_number = add(photo.image)
-        xobjects.append(f"/ZcPhoto {photo_number} 0 R")
+        update.image("ZcPhoto", photo)
         operations.insert(
             0, _placed(layout.photo.points(layout.height), "ZcPhoto", photo.width / photo.height)
         )
     operations.append(qr_operations(content.qr_text, layout.qr.points(layout.height)))
     # The seal goes last: an authority's seal is stamped over the text, as on paper.
     operations.append(_placed(layout.seal.points(layout.height), "ZcSeal", seal.width / seal.height))
-
-    fonts: list[str] = []
-    for index, characters in enumerate(subsets.fonts):
-        first = number
-        for body in _type3_font(font, characters, first):
-            add(body)
-        fonts.append(f"/T{index} {first} 0 R")
-
-    overlay = zlib.compress(("q\n" + "\n".join(operations) + "\nQ").encode("ascii"), COMPRESSION)
-    overlay_number = add(_stream("/Filter /FlateDecode", overlay))
-    resources = " ".join(
-        [
-            template.other_resources,
-            f"/Font << {template.resource_entries.get('/Font', '')} {' '.join(fonts)} >>",
-            f"/XObject << {template.resource_entries.get('/XObject', '')} {' '.join(xobjects)} >>",
-        ]
-    )
-    # The template's content runs inside q…Q so that whatever graphics state it leaves cannot skew ours.
-    guard_open = add(_stream("", b"q"))
-    guard_close = add(_stream("", b"Q"))
-    original = template.contents.strip()
-    original_list = original[1:-1] if original.startswith("[") else original
-    page_body = (
-        f"<< {template.page_entries} /Contents [{guard_open} 0 R {original_list} {guard_close} 0 R "
-        f"{overlay_number} 0 R] /Resources << {resources} >> >>"
-    ).encode("latin-1")
-    info_entries = {
+    info = {
         "/Title": content.title,
         "/Producer": "zhicheng",
         "/Subject": content.identifier,
         **{f"/{key}": value for key, value in sorted(content.extra_info.items())},
     }
-    info = "<< " + " ".join(f"{key} {_pdf_string(value)}" for key, value in info_entries.items() if value)
-    info += f" /CreationDate {_pdf_date(content.issue_date)} /ModDate {_pdf_date(content.issue_date)} >>"
-    info_number = add(info.encode("latin-1"))
-    return _append_update(template, objects, {template.page_number: page_body}, info_number, content)
+    return update.finish(operations, info, content.issue_date)
+
+
+ANNOTATION_COLOUR = "0.70 0.10 0.10 rg"
+
+
+def stamp_annotation(
+    pdf: bytes, lines: list[str], qr_text: str, day: date, *, width_mm: float = 297
+) -> bytes:
+    """An annotated copy (加注件): the certificate with a band of text across its foot and a small QR code
+    of its own, as one more incremental update (so an earlier signature still covers the bytes it signed)."""
+    update = _Update(pdf, "A")
+    size = 9.0
+    operations = [
+        f"1 1 1 rg {14 * MM:.2f} {12 * MM:.2f} {(width_mm - 28) * MM:.2f} {15 * MM:.2f} re f",
+        ANNOTATION_COLOUR,
+    ]
+    for index, line in enumerate(lines):
+        operations.append(
+            _text_run(update.font, update.subsets, line, 16 * MM, (23 - index * 4.2) * MM, size, "A")
+        )
+    operations.append(qr_operations(qr_text, ((width_mm - 60) * MM, 3 * MM, 31 * MM, 31 * MM)))
+    return update.finish(operations, {"/Producer": "zhicheng", "/Subject": "加注件"}, day)
 
 
 def _append_update(
-    template: PreparedTemplate,
-    objects: list[bytes],
-    replaced: dict[int, bytes],
-    info_number: int,
-    content: CertificateContent,
+    template: PreparedTemplate, objects: list[bytes], replaced: dict[int, bytes], info_number: int
 ) -> bytes:
     out = bytearray(template.base)
     if not out.endswith(b"\n"):

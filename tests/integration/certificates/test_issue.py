@@ -68,7 +68,8 @@ async def test_rerendering_gives_the_same_bytes() -> None:
     row = await issue_certificate(
         tenant, SYSTEM, authority_code=authority, holder=HOLDER, title=TITLE, issue_date=date(2026, 3, 2)
     )
-    assert await rerender(tenant, row["id"]) == await certificate_pdf(tenant, row["id"])
+    rendered, issued = await rerender(tenant, row["id"]), await certificate_pdf(tenant, row["id"])
+    assert issued.startswith(rendered) and len(issued) > len(rendered)  # the signature follows the render
 
 
 async def test_numbers_follow_one_another_and_refusals_use_none() -> None:
@@ -119,3 +120,25 @@ async def test_fifty_concurrent_sealings_leave_no_duplicate_and_no_gap(transport
     numbers = sorted(int(row["number"][-6:]) for row in results)
     assert numbers == list(range(1, 51))
     assert len({row["licence_identifier"] for row in results}) == 50
+
+
+async def test_issued_certificates_carry_a_valid_pades_signature() -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    from certificates.signing import verify_certificate_pdf_async
+
+    tenant, authority = await ready("guangxi")
+    row = await issue_certificate(
+        tenant, SYSTEM, authority_code=authority, holder=HOLDER, title=TITLE, issue_date=date(2026, 5, 1)
+    )
+    pdf = await certificate_pdf(tenant, row["id"])
+    result = await verify_certificate_pdf_async(pdf, slug="guangxi")
+    assert result.intact and result.trusted
+    if shutil.which("pdfsig"):
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+            file.write(pdf)
+            file.flush()
+            report = subprocess.run(["pdfsig", file.name], capture_output=True, text=True).stdout
+        assert "ETSI.CAdES.detached" in report and "Signature is Valid." in report
