@@ -140,5 +140,8 @@ async def test_issued_certificates_carry_a_valid_pades_signature() -> None:
         with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
             file.write(pdf)
             file.flush()
-            report = subprocess.run(["pdfsig", file.name], capture_output=True, text=True).stdout
+            completed = await asyncio.to_thread(
+                subprocess.run, ["pdfsig", file.name], capture_output=True, text=True
+            )
+            report = completed.stdout
         assert "ETSI.CAdES.detached" in report and "Signature is Valid." in report
