@@ -17,7 +17,9 @@ from accounts.controllers import (
 )
 from accounts.web import MustChangePassword, access_guard, session_middleware, unauthorized_handler
 from certificates.controllers import (
+    AnnotationController,
     CertificateAdminController,
+    FileCheckController,
     PublicCertificateController,
     VerificationController,
 )
@@ -58,6 +60,8 @@ def create_app() -> Litestar:
             VerificationController,
             CertificateAdminController,
             PublicCertificateController,
+            AnnotationController,
+            FileCheckController,
             static_files_router(),
         ],
         lifespan=[database],

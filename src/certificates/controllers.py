@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from accounts.services import account_in_tenant, id_number_of
-from accounts.web import Access, principal_of
+from accounts.web import Access, ensure_session, principal_of
 from certificates import services
 from certificates.tokens import tenant_signer
 from core.storage import read_bytes
@@ -22,7 +23,8 @@ from core.web import render
 from tenants.controllers import TENANT_DEPENDENCIES
 from tenants.tables import Tenant
 
-STATE_LABELS = {"valid": "有效", "void": "已作废", "unverifiable": "无法验证"}
+STATE_LABELS = {"valid": "有效", "void": "已作废", "expired": "加注件已过期", "unverifiable": "无法验证"}
+CHECK_LIMIT = 10 * 1024 * 1024
 
 
 class VerificationController(Controller):
@@ -191,3 +193,88 @@ class PublicCertificateController(Controller):
             media_type="application/pdf",
             headers={"Content-Disposition": f'{disposition}; filename="{row["number"]}.pdf"'},
         )
+
+
+class AnnotationController(Controller):
+    path = "/t/{slug:str}/my/certificates"
+    dependencies = TENANT_DEPENDENCIES
+
+    @post("/{certificate_id:int}/annotated", name="certificates:annotate", opt={"access": Access.applicant})
+    async def annotate(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], certificate_id: FromPath[int]
+    ) -> Response[Any]:
+        """加注件: the holder states a purpose and a validity date and gets the stamped, signed copy."""
+        principal = principal_of(request)
+        assert principal is not None
+        form = await request.form()
+        purpose = form.get("purpose")
+        raw_date = form.get("valid_until")
+        try:
+            valid_until = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
+        except ValueError:
+            valid_until = None
+        try:
+            if valid_until is None:
+                raise services.IssueError("请选择有效期", "valid_until")
+            pdf = await services.annotate(
+                tenant, principal, certificate_id, purpose if isinstance(purpose, str) else "", valid_until
+            )
+        except services.IssueError as error:
+            return render(
+                request,
+                "certificates/annotate_error.html",
+                {"tenant": tenant, "message": error.message},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Response(
+            pdf,
+            status_code=200,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="annotated-{certificate_id}.pdf"'},
+        )
+
+
+class FileCheckController(Controller):
+    """Upload a PDF to learn whether its embedded signature holds and whether it is a file we issued."""
+
+    path = "/t/{slug:str}/verify-file"
+    dependencies = TENANT_DEPENDENCIES
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        *,
+        check: Any = None,
+        error: str = "",
+        status_code: int = 200,
+    ) -> Response[str]:
+        principal = await ensure_session(request, tenant)
+        return render(
+            request,
+            "certificates/verify_file.html",
+            {"tenant": tenant, "check": check, "error": error, "csrf_token": principal.csrf_token},
+            status_code=status_code,
+        )
+
+    @get("/", name="certificates:check-file", opt={"access": Access.public})
+    async def form(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
+        return await self._page(request, tenant)
+
+    @post(
+        "/",
+        name="certificates:check-file-submit",
+        opt={"access": Access.public},
+        request_max_body_size=CHECK_LIMIT + 65536,
+    )
+    async def submit(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
+        upload = (await request.form()).get("file")
+        content = await upload.read() if isinstance(upload, UploadFile) else b""
+        if content.lstrip()[:5] != b"%PDF-" or len(content) > CHECK_LIMIT:
+            return await self._page(
+                request,
+                tenant,
+                error="请上传不超过 10 MB 的 PDF 文件（按内容判断）",
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return await self._page(request, tenant, check=await services.check_file(tenant, content))

@@ -6,25 +6,28 @@ step gives the number back and leaves nothing behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from accounts.identity import IdNumberError, mask_id_number, normalize_id_number
 from accounts.roles import Role
+from accounts.secrets import decrypt as pii_decrypt
 from accounts.secrets import encrypt, lookup_hash
 from accounts.sessions import Principal
+from accounts.tables import Account
 from audit.services import Actor, record
 from certificates.identifiers import licence_identifier
 from certificates.numbering import certificate_settings, next_certificate_number
-from certificates.signing import sign_certificate_pdf_async
-from certificates.tables import Certificate
+from certificates.signing import sign_certificate_pdf_async, verify_certificate_pdf_async
+from certificates.tables import AnnotatedCopy, Certificate
 from certificates.tokens import Claims, TokenError, make_token, read_token, verification_url, verify_token
 from core.db import write_transaction
 from core.storage import read_bytes, store_bytes
 from seals.layout import parse_layout
-from seals.render import CertificateContent, render_certificate
+from seals.render import CertificateContent, render_certificate, stamp_annotation
 from seals.services import current_seal, current_template
 from seals.tables import SealVersion, TemplateVersion
 from settings import get_settings
@@ -226,11 +229,12 @@ async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None
 class Verification:
     """What the public verification page and API say about a token."""
 
-    state: str  # valid | void | unverifiable
+    state: str  # valid | void | expired (an annotated copy past its date) | unverifiable
     reason: str = ""
     tenant: Tenant | None = None
     certificate: dict[str, Any] | None = None
     claims: Claims | None = None
+    annotation: dict[str, Any] | None = None
 
 
 async def verify(token: str) -> Verification:
@@ -256,7 +260,27 @@ async def verify(token: str) -> Verification:
     issued = (row["holder_name"], row["fields"]["id_number"], row["fields"]["title_name"], row["issue_date"])
     if issued != (claims.holder_name, claims.masked_id, claims.title_name, claims.issue_date):
         return Verification("unverifiable", "二维码内容与签发记录不符", tenant)
-    return Verification("void" if row["status"] == "void" else "valid", "", tenant, row, claims)
+    annotation = None
+    if claims.annotation_id is not None:
+        annotation = (
+            await AnnotatedCopy.select()
+            .where(AnnotatedCopy.id == claims.annotation_id, AnnotatedCopy.certificate == row["id"])
+            .first()
+        )
+        if annotation is None or annotation["valid_until"] != claims.valid_until:
+            return Verification("unverifiable", "加注件记录不符", tenant)
+    if row["status"] == "void":
+        return Verification("void", "", tenant, row, claims, annotation)
+    if annotation is not None and date.today() > annotation["valid_until"]:
+        return Verification(
+            "expired",
+            f"加注件已于{annotation['valid_until'].isoformat()}过期",
+            tenant,
+            row,
+            claims,
+            annotation,
+        )
+    return Verification("valid", "", tenant, row, claims, annotation)
 
 
 def verification_json(result: Verification) -> dict[str, Any]:
@@ -278,6 +302,12 @@ def verification_json(result: Verification) -> dict[str, Any]:
             issue_date=row["issue_date"].isoformat(),
             pdf_sha256=row["pdf_sha256"],
         )
+        if result.annotation is not None:
+            answer["annotation"] = {
+                "purpose": result.annotation["purpose"],
+                "valid_until": result.annotation["valid_until"].isoformat(),
+                "expired": result.state == "expired",
+            }
         if row["status"] == "void":
             answer["voided_at"] = row["voided_at"].isoformat() if row["voided_at"] else None
             answer["void_remark"] = row["void_remark"]
@@ -367,3 +397,111 @@ async def holder_certificates(tenant: Tenant, id_number: str) -> list[dict[str, 
         .order_by(Certificate.issue_date, ascending=False)
         .output(load_json=True)
     )
+
+
+# --- annotated copies (加注件) ------------------------------------------------------------------------------
+
+ANNOTATION_MAX_DAYS = 366
+PURPOSE_MAX = 30
+
+
+async def annotate(
+    tenant: Tenant, principal: Principal, certificate_id: int, purpose: str, valid_until: date
+) -> bytes:
+    """A copy of the holder's own certificate stamped with a purpose and a validity date, with its own signed
+    QR token, and signed again (the issued signature stays valid for the bytes it covers)."""
+    if principal.account_id is None:
+        raise IssueError("请先登录")
+    account = (
+        await Account.select().where(Account.tenant == tenant.id, Account.id == principal.account_id).first()
+    )
+    number = pii_decrypt(account["id_number_cipher"], context=f"tenant:{tenant.slug}") if account else None
+    mine = {row["id"]: row for row in (await holder_certificates(tenant, number) if number else [])}
+    row = mine.get(certificate_id)
+    if row is None:
+        raise IssueError("证书不存在")
+    if row["status"] == "void":
+        raise IssueError("已作废的证书不能制作加注件")
+    purpose = " ".join(purpose.split())
+    if not purpose:
+        raise IssueError("请填写事由", "purpose")
+    if len(purpose) > PURPOSE_MAX:
+        raise IssueError(f"事由最多{PURPOSE_MAX}个字", "purpose")
+    today = date.today()
+    if not today <= valid_until <= today + timedelta(days=ANNOTATION_MAX_DAYS):
+        raise IssueError("有效期应在今天到一年之内", "valid_until")
+    copy = AnnotatedCopy(
+        tenant=tenant.id,
+        certificate=row["id"],
+        purpose=purpose,
+        valid_until=valid_until,
+        created_at=datetime.now(UTC),
+    )
+    await copy.save()
+    claims = Claims(
+        tenant_id=tenant.id,
+        number=row["number"],
+        holder_name=row["holder_name"],
+        id_head=row["fields"]["id_number"][:6],
+        id_tail=row["fields"]["id_number"][-4:],
+        title_name=row["fields"]["title_name"],
+        issue_date=row["issue_date"],
+        annotation_id=copy.id,
+        valid_until=valid_until,
+    )
+    url = verification_url(get_settings().public_url, make_token(tenant.slug, claims))
+    stamped = stamp_annotation(
+        read_bytes(row["pdf_sha256"]),
+        [
+            f"加注件 · 事由：{purpose}",
+            f"有效期至 {_chinese_date(valid_until)} · 仅限上述事由使用，扫描右侧二维码核验",
+        ],
+        url,
+        today,
+    )
+    signed = await sign_certificate_pdf_async(
+        stamped,
+        slug=tenant.slug,
+        authority_name=row["issuer_name"],
+        reason="职称电子证书加注件",
+        field_name="AnnotatedCopySignature",
+    )
+    digest = store_bytes(signed)
+    await AnnotatedCopy.update({AnnotatedCopy.pdf_sha256: digest}).where(AnnotatedCopy.id == copy.id)
+    await record(
+        tenant,
+        Actor(principal.actor_label),
+        "certificate.annotate",
+        f"certificate:{row['id']}",
+        {"copy": copy.id, "purpose": purpose, "valid_until": valid_until.isoformat()},
+    )
+    return signed
+
+
+# --- checking a PDF file ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    signature_valid: bool
+    signature_reason: str
+    issued: bool  # the very file we issued (a certificate or an annotated copy)
+    number: str = ""
+
+
+async def check_file(tenant: Tenant, pdf: bytes) -> FileCheck:
+    result = await verify_certificate_pdf_async(pdf, slug=tenant.slug)
+    digest = hashlib.sha256(pdf).hexdigest()
+    row = (
+        await Certificate.select(Certificate.number)
+        .where(Certificate.tenant == tenant.id, Certificate.pdf_sha256 == digest)
+        .first()
+    )
+    if row is None:
+        copy = (
+            await AnnotatedCopy.select(AnnotatedCopy.certificate.number.as_alias("number"))
+            .where(AnnotatedCopy.tenant == tenant.id, AnnotatedCopy.pdf_sha256 == digest)
+            .first()
+        )
+        row = copy
+    return FileCheck(result.valid, result.reason, row is not None, row["number"] if row else "")

@@ -338,12 +338,14 @@ async def sign_certificate_pdf_async(
     authority_name: str,
     reason: str = "职称电子证书",
     signing_time: datetime | None = None,
+    field_name: str = FIELD_NAME,
 ) -> bytes:
-    """See ``sign_certificate_pdf``."""
+    """See ``sign_certificate_pdf``. ``field_name`` differs for a later signature on the same file (an
+    annotated copy is signed again on top of the issued signature)."""
     identity = signing_identity(slug, authority_name)
     moment = _signing_moment(signing_time)
     metadata = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAME,
+        field_name=field_name,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,

@@ -51,3 +51,15 @@ class Certificate(Table, tablename="certificate"):
     qr_text = Text()
     pdf_sha256 = Varchar(length=64)
     created_at = Timestamptz()
+
+
+class AnnotatedCopy(Table, tablename="annotated_copy"):
+    """加注件: a copy of a certificate the holder made for one stated purpose (事由), valid until a date; the
+    purpose and validity are stamped on the copy and covered by its own signed QR token."""
+
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.restrict)
+    certificate = ForeignKey(Certificate, null=False, on_delete=OnDelete.restrict)
+    purpose = Varchar(length=60)
+    valid_until = Date()
+    pdf_sha256 = Varchar(length=64, default="")
+    created_at = Timestamptz()

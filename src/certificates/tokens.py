@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from settings import PROJECT_ROOT
 
 TOKEN_VERSION = 1
+ANNOTATED_TOKEN_VERSION = 2
 EPOCH = date(2000, 1, 1)
 DOMAIN = b"zhicheng-certificate-token"
 SIGNATURE_BYTES = 64
@@ -113,6 +114,9 @@ class Claims:
     id_tail: str  # the last 4
     title_name: str
     issue_date: date
+    # An annotated copy's token also names the copy and its validity.
+    annotation_id: int | None = None
+    valid_until: date | None = None
 
     @property
     def masked_id(self) -> str:
@@ -129,10 +133,12 @@ def _short_text(text: str) -> bytes:
 def encode_claims(claims: Claims) -> bytes:
     if not claims.number.isdigit() or len(claims.number) > 19:
         raise TokenError("certificate numbers in tokens are up to 19 digits")
+    annotated = claims.annotation_id is not None and claims.valid_until is not None
+    tail = struct.pack(">IH", claims.annotation_id, (claims.valid_until - EPOCH).days) if annotated else b""
     return (
         struct.pack(
             ">BHQB3sH",
-            TOKEN_VERSION,
+            ANNOTATED_TOKEN_VERSION if annotated else TOKEN_VERSION,
             claims.tenant_id,
             int(claims.number),
             len(claims.number),
@@ -142,6 +148,7 @@ def encode_claims(claims: Claims) -> bytes:
         + claims.id_tail.encode("ascii")
         + _short_text(claims.holder_name)
         + _short_text(claims.title_name)
+        + tail
     )
 
 
@@ -156,9 +163,14 @@ def decode_claims(data: bytes) -> Claims:
             length = data[offset]
             texts.append(data[offset + 1 : offset + 1 + length].decode())
             offset += 1 + length
+        annotation_id = valid_until = None
+        if version == ANNOTATED_TOKEN_VERSION:
+            annotation_id, days_valid = struct.unpack_from(">IH", data, offset)
+            valid_until = EPOCH + timedelta(days=days_valid)
+            offset += 6
     except (struct.error, IndexError, UnicodeDecodeError) as error:
         raise TokenError("malformed token") from error
-    if version != TOKEN_VERSION or offset != len(data):
+    if version not in (TOKEN_VERSION, ANNOTATED_TOKEN_VERSION) or offset != len(data):
         raise TokenError("unknown token version or trailing data")
     return Claims(
         tenant_id=tenant_id,
@@ -168,6 +180,8 @@ def decode_claims(data: bytes) -> Claims:
         id_tail=tail,
         title_name=texts[1],
         issue_date=EPOCH + timedelta(days=days),
+        annotation_id=annotation_id,
+        valid_until=valid_until,
     )
 
 

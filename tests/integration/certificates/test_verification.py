@@ -137,3 +137,109 @@ async def test_the_holder_lists_and_downloads_own_certificates(
     assert download.headers["content-disposition"].startswith("attachment")
     staff = await people["clerk"].client.get(f"/t/gansu/my/certificates/{issued['id']}/pdf")
     assert staff.status_code == 403
+
+
+async def test_an_annotated_copy_verifies_with_its_purpose_and_expires(
+    client: httpx.AsyncClient, people: dict[str, Person], issued: dict
+) -> None:
+    import io
+    import re
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from certificates.tables import AnnotatedCopy
+
+    holder = people["applicant"]
+    until = date.today().replace(year=date.today().year + 1) - __import__("datetime").timedelta(days=1)
+    response = await holder.post(
+        f"/t/gansu/my/certificates/{issued['id']}/annotated",
+        {"purpose": "申报2026年正高级职称", "valid_until": until.isoformat()},
+    )
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    copy_pdf = response.content
+    text = PdfReader(io.BytesIO(copy_pdf)).pages[0].extract_text()
+    assert "申报2026年正高级职称" in text and "加注件" in text
+    tmp = __import__("tempfile").NamedTemporaryFile(suffix=".png")
+    pdf_file = __import__("tempfile").NamedTemporaryFile(suffix=".pdf")
+    pdf_file.write(copy_pdf)
+    pdf_file.flush()
+    codes = await asyncio_run_zbar(pdf_file.name, tmp.name)
+    annotated = next(code for code in codes if code != issued["qr_text"])
+    answer = (await client.get("/api/v1/verify", params={"token": annotated.rsplit("/", 1)[1]})).json()
+    assert answer["state"] == "valid" and answer["annotation"]["purpose"] == "申报2026年正高级职称"
+    assert answer["annotation"]["valid_until"] == until.isoformat() and not answer["annotation"]["expired"]
+    page = await client.get(urlsplit(annotated).path)
+    assert "加注件 · 事由：申报2026年正高级职称" in page.text
+    # Past its date the same copy verifies as expired, not as valid.
+    copy_row = await AnnotatedCopy.select().order_by(AnnotatedCopy.id, ascending=False).first()
+    assert copy_row is not None
+    await AnnotatedCopy.update({AnnotatedCopy.valid_until: date(2020, 1, 1)}).where(
+        AnnotatedCopy.id == copy_row["id"]
+    )
+    forged_claims, _, _ = read_token(annotated.rsplit("/", 1)[1])
+    expired_token = make_token("gansu", Claims(**{**forged_claims.__dict__, "valid_until": date(2020, 1, 1)}))
+    expired = (await client.get("/api/v1/verify", params={"token": expired_token})).json()
+    assert expired["state"] == "expired" and expired["annotation"]["expired"]
+    assert "加注件已过期" in (await client.get(f"/v/{expired_token}")).text
+    # The original token of the copy no longer matches the record (its date changed): not verifiable.
+    assert (await client.get("/api/v1/verify", params={"token": annotated.rsplit("/", 1)[1]})).json()[
+        "state"
+    ] == "unverifiable"
+    assert re.search(r"[0-9a-f]{64}", copy_row["pdf_sha256"])
+    _ = subprocess
+
+
+async def asyncio_run_zbar(pdf_path: str, png_path: str) -> list[str]:
+    import asyncio
+    import subprocess
+
+    def run() -> list[str]:
+        subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", pdf_path, png_path[:-4]], check=True)
+        out = subprocess.run(["zbarimg", "-q", "--raw", png_path], capture_output=True, text=True).stdout
+        return [line for line in out.splitlines() if line]
+
+    return await asyncio.to_thread(run)
+
+
+async def test_annotation_inputs_are_checked(people: dict[str, Person], issued: dict) -> None:
+    holder = people["applicant"]
+    empty = await holder.post(
+        f"/t/gansu/my/certificates/{issued['id']}/annotated", {"purpose": " ", "valid_until": "2030-01-01"}
+    )
+    assert empty.status_code == 422 and "请填写事由" in empty.text
+    far = await holder.post(
+        f"/t/gansu/my/certificates/{issued['id']}/annotated", {"purpose": "求职", "valid_until": "2099-01-01"}
+    )
+    assert far.status_code == 422 and "一年之内" in far.text
+    bad_date = await holder.post(
+        f"/t/gansu/my/certificates/{issued['id']}/annotated", {"purpose": "求职", "valid_until": "x"}
+    )
+    assert bad_date.status_code == 422 and "请选择有效期" in bad_date.text
+
+
+async def test_an_uploaded_pdf_is_checked_for_its_signature_and_origin(
+    new_client: object, people: dict[str, Person], issued: dict
+) -> None:
+    from tests.people import csrf_from
+
+    pdf = (await people["applicant"].client.get(f"/t/gansu/my/certificates/{issued['id']}/pdf")).content
+    async with new_client() as visitor:  # type: ignore[operator]
+        csrf = csrf_from((await visitor.get("/t/gansu/verify-file/")).text)
+        genuine = await visitor.post(
+            "/t/gansu/verify-file/", data={"_csrf": csrf}, files={"file": ("c.pdf", pdf, "application/pdf")}
+        )
+        assert "签名有效，是签发原件" in genuine.text and issued["number"] in genuine.text
+        altered = bytearray(pdf)
+        position = altered.index(b"/Producer")
+        altered[position + 2] ^= 0x01
+        tampered = await visitor.post(
+            "/t/gansu/verify-file/",
+            data={"_csrf": csrf},
+            files={"file": ("c.pdf", bytes(altered), "application/pdf")},
+        )
+        assert "签名无效" in tampered.text
+        not_pdf = await visitor.post(
+            "/t/gansu/verify-file/", data={"_csrf": csrf}, files={"file": ("c.pdf", b"GIF89a", "image/gif")}
+        )
+        assert not_pdf.status_code == 422
