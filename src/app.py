@@ -30,7 +30,7 @@ from core.web import http_error_handler, not_found_handler, server_error_handler
 from seals.controllers import SealController, TemplateController
 from settings import get_settings
 from tenants.controllers import TenantApiController, TenantPagesController
-from tenants.services import frame_ancestors
+from tenants.services import frame_ancestors_for_path
 from tenants.tables import Tenant
 
 
@@ -66,7 +66,7 @@ def create_app() -> Litestar:
         ],
         lifespan=[database],
         middleware=[session_middleware],
-        before_send=[security_headers(frame_ancestors)],
+        before_send=[security_headers(frame_ancestors_for_path)],
         guards=[access_guard],
         plugins=[HTMXPlugin()],
         exception_handlers={

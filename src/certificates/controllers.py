@@ -133,10 +133,27 @@ class PublicCertificateController(Controller):
             int(raw_year) if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100 else datetime.now(UTC).year
         )
         rows = await services.voided_certificates(tenant, year)
+        replaced = await services.replaced_paper_certificates(tenant, year)
         if request.query_params.get("format") == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(["证书编号", "姓名", "职称名称", "发证机关", "作废日期", "备注"])
+            for paper in replaced:
+                number = (
+                    "（编号不详）"
+                    if paper["replaces_paper_number"] == "-1"
+                    else paper["replaces_paper_number"]
+                )
+                writer.writerow(
+                    [
+                        number,
+                        paper["holder_name"],
+                        paper["fields"]["title_name"],
+                        paper["issuer_name"],
+                        paper["issue_date"].isoformat(),
+                        f"纸质证书遗失，已补发电子证书 {paper['number']}",
+                    ]
+                )
             for row in rows:
                 writer.writerow(
                     [
@@ -156,7 +173,9 @@ class PublicCertificateController(Controller):
                 },
             )
         return render(
-            request, "certificates/void_notice.html", {"tenant": tenant, "rows": rows, "year": year}
+            request,
+            "certificates/void_notice.html",
+            {"tenant": tenant, "rows": rows, "replaced": replaced, "year": year},
         )
 
     @get("/my/certificates", name="certificates:mine", opt={"access": Access.applicant})

@@ -85,9 +85,11 @@ async def issue_certificate(
     title: Title,
     issue_date: date,
     photo_jpeg: bytes | None = None,
+    replaces_paper_number: str | None = None,
 ) -> dict[str, Any]:
-    """Numbers, identifies, renders and records one certificate under the authority's current seal and the
-    tenant's current template. Returns the certificate row."""
+    """Numbers, identifies, renders, signs and records one certificate under the authority's current seal
+    and the tenant's current template. A reissue names the lost paper certificate it replaces (old number
+    "-1" when unknown, 甘人社通〔2021〕166号 二(二)1). Returns the certificate row."""
     try:
         id_number = normalize_id_number(holder.id_number)
     except IdNumberError as error:
@@ -140,6 +142,7 @@ async def issue_certificate(
             "template": template["id"],
             "qr_text": qr_text,
             "created_at": datetime.now(UTC),
+            "replaces_paper_number": replaces_paper_number,
             # A printed certificate is shown to others, so the ID number on it is masked like everywhere else.
             "fields": {
                 "certificate_number": number,
@@ -372,6 +375,28 @@ async def voided_certificates(tenant: Tenant, year: int) -> list[dict[str, Any]]
             Certificate.voided_at < end,
         )
         .order_by(Certificate.voided_at)
+        .output(load_json=True)
+    )
+
+
+async def replaced_paper_certificates(tenant: Tenant, year: int) -> list[dict[str, Any]]:
+    """Lost paper certificates replaced by a reissue that year (甘职改办〔2020〕2号 五(二))."""
+    return (
+        await Certificate.select(
+            Certificate.replaces_paper_number,
+            Certificate.holder_name,
+            Certificate.issuer_name,
+            Certificate.issue_date,
+            Certificate.number,
+            Certificate.fields,
+        )
+        .where(
+            Certificate.tenant == tenant.id,
+            Certificate.replaces_paper_number.is_not_null(),
+            Certificate.issue_date >= date(year, 1, 1),
+            Certificate.issue_date <= date(year, 12, 31),
+        )
+        .order_by(Certificate.issue_date)
         .output(load_json=True)
     )
 

@@ -43,6 +43,8 @@ class Certificate(Table, tablename="certificate"):
     status = Varchar(length=16, default="valid")  # valid | void
     voided_at = Timestamptz(null=True, default=None)
     void_remark = Text(default="")
+    # A reissue (甘职改办〔2020〕2号) replaces a lost paper certificate, which the yearly void notice lists.
+    replaces_paper_number = Varchar(length=64, null=True, default=None)
     voided_by = ForeignKey(Account, null=True, default=None, on_delete=OnDelete.restrict)
     authority = ForeignKey(Org, null=False, on_delete=OnDelete.restrict)
     seal = ForeignKey(SealVersion, null=False, on_delete=OnDelete.restrict)

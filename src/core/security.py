@@ -1,20 +1,19 @@
 """Security headers on every response (OWASP ASVS 5.0 level 2 as the yardstick).
 
-``frame-ancestors`` is per tenant: pages under ``/t/<slug>/`` may be framed by that tenant's portal origins
-(tenant setting), everything else by nobody. No X-Frame-Options: it cannot list origins and would contradict
-the CSP in browsers that honour both. Applied in a ``before_send`` hook rather than a middleware so that it
-also covers the responses Litestar makes before any middleware runs (unknown paths, 405s).
+``frame-ancestors`` comes from the tenants (``FrameAncestors`` is given the request path): pages under
+``/t/<slug>/`` may be framed by that tenant's portal origins, the public verification pages by any tenant's,
+everything else by nobody. No X-Frame-Options: it cannot list origins and would contradict the CSP in
+browsers that honour both. Applied in a ``before_send`` hook rather than a middleware so that it also covers
+the responses Litestar makes before any middleware runs (unknown paths, 405s).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
-TENANT_PATH = re.compile(r"^/t/([a-z][a-z0-9-]{1,31})(/|$)")
 BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'"
@@ -34,8 +33,7 @@ def security_headers(frame_ancestors: FrameAncestors) -> BeforeSend:
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        match = TENANT_PATH.match(scope["path"])
-        ancestors = await frame_ancestors(match.group(1)) if match else []
+        ancestors = await frame_ancestors(scope["path"])
         headers = MutableScopeHeaders.from_message(message)
         headers["content-security-policy"] = content_security_policy(ancestors)
         headers["x-content-type-options"] = "nosniff"

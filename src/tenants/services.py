@@ -5,6 +5,7 @@ Every query for tenant-owned rows goes through ``scoped`` so that no caller can 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,24 @@ async def frame_ancestors(slug: str) -> list[str]:
     origins = list(tenant.frame_ancestors) if tenant else []
     _frame_ancestors_cache[slug] = (time.monotonic(), origins)
     return origins
+
+
+TENANT_PATH = re.compile(r"^/t/([a-z][a-z0-9-]{1,31})(/|$)")
+VERIFICATION_PATH = re.compile(r"^/[vV](/|$)")
+
+
+async def frame_ancestors_for_path(path: str) -> list[str]:
+    """Who may frame this page: a tenant's portals for its pages; every tenant's portals for the public
+    verification pages (a QR code does not say which portal shows it); nobody for the rest."""
+    match = TENANT_PATH.match(path)
+    if match:
+        return await frame_ancestors(match.group(1))
+    if VERIFICATION_PATH.match(path):
+        origins: list[str] = []
+        for tenant in await list_tenants():
+            origins += [origin for origin in await frame_ancestors(tenant.slug) if origin not in origins]
+        return origins
+    return []
 
 
 async def org_tree(tenant: Tenant) -> OrgTree:

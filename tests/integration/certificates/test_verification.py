@@ -243,3 +243,32 @@ async def test_an_uploaded_pdf_is_checked_for_its_signature_and_origin(
             "/t/gansu/verify-file/", data={"_csrf": csrf}, files={"file": ("c.pdf", b"GIF89a", "image/gif")}
         )
         assert not_pdf.status_code == 422
+
+
+async def test_the_void_notice_lists_lost_paper_certificates_replaced_by_reissue(
+    client: httpx.AsyncClient,
+) -> None:
+    tenant, authority = await ready("gansu")
+    reissue = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder("孙七", "110101199003070011", "男"),
+        title=TITLE,
+        issue_date=date(2026, 6, 25),
+        replaces_paper_number="甘职改办〔2013〕1216421号",
+    )
+    unknown = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder("周八", "110101199003070011", "女"),
+        title=TITLE,
+        issue_date=date(2026, 6, 25),
+        replaces_paper_number="-1",
+    )
+    notice = await client.get("/t/gansu/void-notice", params={"year": "2026"})
+    assert "甘职改办〔2013〕1216421号" in notice.text and reissue["number"] in notice.text
+    assert "（编号不详）" in notice.text and unknown["number"] in notice.text
+    exported = await client.get("/t/gansu/void-notice", params={"year": "2026", "format": "csv"})
+    assert "甘职改办〔2013〕1216421号" in exported.text and "纸质证书遗失" in exported.text
