@@ -20,7 +20,7 @@ from litestar.status_codes import (
 from accounts import oidc, services
 from accounts.roles import Role
 from accounts.sessions import end_session, save_session_data
-from accounts.web import Access, ensure_session, principal_of, set_session
+from accounts.web import Access, ensure_session, principal_of, require_principal, set_session
 from audit.services import Actor, record
 from core.storage import read_bytes
 from core.web import render
@@ -171,8 +171,7 @@ class SignInController(Controller):
 
     @post("/signout", name="accounts:signout", opt={"access": Access.signed_in})
     async def signout(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Redirect:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         await end_session(principal.session_id)
         await record(tenant, Actor(principal.actor_label), "signout", principal.actor_label)
         set_session(request, None)
@@ -244,8 +243,7 @@ class AccountController(Controller):
 
     @post("/password", name="accounts:password-change", opt={"access": Access.signed_in})
     async def change_password(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Any:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = _form_values(await request.form(), "current", "new", "repeat")
         try:
             await services.change_password(tenant, principal, form["current"], form["new"], form["repeat"])
@@ -260,8 +258,7 @@ class AccountController(Controller):
 
     @get("/me", name="accounts:me", opt={"access": Access.signed_in})
     async def me(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None and principal.account_id is not None
+        principal = require_principal(request)
         account = await services.account_in_tenant(tenant, principal.account_id)
         assert account is not None
         return render(
@@ -292,8 +289,7 @@ class AccountAdminController(Controller):
         notice: str = "",
         status_code: int = 200,
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         managed = await services.manageable_org_ids(tenant, principal)
         orgs = (
             await Org.select(Org.id, Org.code, Org.name, Org.kind)
@@ -345,8 +341,7 @@ class AccountAdminController(Controller):
     async def create_staff(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = _form_values(await request.form(), "name", "username", "org", "role")
 
         async def action() -> str:
@@ -370,8 +365,7 @@ class AccountAdminController(Controller):
     async def create_applicant(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = _form_values(await request.form(), "name", "id_number", "org")
 
         async def action() -> str:
@@ -393,8 +387,7 @@ class AccountAdminController(Controller):
     async def reset(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], account_id: FromPath[int]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
 
         async def action() -> str:
             one_time = await services.reset_password(tenant, principal, account_id)
@@ -408,8 +401,7 @@ class AccountAdminController(Controller):
     async def disable(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], account_id: FromPath[int]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
 
         async def action() -> str:
             ended = await services.set_disabled(tenant, principal, account_id, True)
@@ -421,8 +413,7 @@ class AccountAdminController(Controller):
     async def enable(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], account_id: FromPath[int]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
 
         async def action() -> str:
             await services.set_disabled(tenant, principal, account_id, False)
@@ -434,8 +425,7 @@ class AccountAdminController(Controller):
     async def grant(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], account_id: FromPath[int]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = _form_values(await request.form(), "org", "role", "revoke")
 
         async def action() -> str:
@@ -466,8 +456,7 @@ class UnitAdminController(Controller):
         done: bool = False,
         status_code: int = 200,
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         employers = (
             await Org.select(Org.code, Org.name)
             .where(Org.tenant == tenant.id, Org.kind.is_in(["employer", "university", "archive_agency"]))
@@ -500,8 +489,7 @@ class UnitAdminController(Controller):
         request_max_body_size=UPLOAD_LIMIT,
     )
     async def apply(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = await request.form()
         values = _form_values(form, "org")
         upload = form.get("form")
@@ -527,8 +515,7 @@ class UnitAdminController(Controller):
         notice: str = "",
         status_code: int = 200,
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         applications = await services.pending_unit_admin_applications(tenant, principal)
         return render(
             request,
@@ -557,8 +544,7 @@ class UnitAdminController(Controller):
     async def form_pdf(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], application_id: FromPath[int]
     ) -> Response[bytes]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         application = next(
             (
                 row
@@ -583,8 +569,7 @@ class UnitAdminController(Controller):
     async def decide(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], application_id: FromPath[int]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = _form_values(await request.form(), "decision", "reason")
         try:
             await services.decide_unit_admin(

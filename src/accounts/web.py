@@ -77,6 +77,14 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | 
     return connection.scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[return-value]
 
 
+def require_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal of a route whose access rule already required a session (the guard ran first)."""
+    principal = principal_of(connection)
+    if principal is None:
+        raise NotAuthorizedException("请先登录")
+    return principal
+
+
 def session_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         # Static files need no principal: no session look-up for them.

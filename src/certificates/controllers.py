@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from accounts.services import account_in_tenant, id_number_of
-from accounts.web import Access, ensure_session, principal_of
+from accounts.web import Access, ensure_session, require_principal
 from certificates import services
 from certificates.tokens import tenant_signer
 from core.storage import read_bytes
@@ -81,8 +81,7 @@ class CertificateAdminController(Controller):
         notice: str = "",
         status_code: int = 200,
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         return render(
             request,
             "certificates/admin.html",
@@ -104,8 +103,7 @@ class CertificateAdminController(Controller):
     async def void(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], certificate_id: FromPath[int]
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = await request.form()
         remark = form.get("remark")
         try:
@@ -181,8 +179,7 @@ class PublicCertificateController(Controller):
     @get("/my/certificates", name="certificates:mine", opt={"access": Access.applicant})
     async def mine(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         """我的电子证书: by year and title, each with view, download, print and its verification link."""
-        principal = principal_of(request)
-        assert principal is not None and principal.account_id is not None
+        principal = require_principal(request)
         account = await account_in_tenant(tenant, principal.account_id)
         number = id_number_of(tenant, account) if account else None
         rows = await services.holder_certificates(tenant, number) if number else []
@@ -196,8 +193,7 @@ class PublicCertificateController(Controller):
     async def download(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], certificate_id: FromPath[int]
     ) -> Response[bytes]:
-        principal = principal_of(request)
-        assert principal is not None and principal.account_id is not None
+        principal = require_principal(request)
         account = await account_in_tenant(tenant, principal.account_id)
         number = id_number_of(tenant, account) if account else None
         mine = {
@@ -223,8 +219,7 @@ class AnnotationController(Controller):
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], certificate_id: FromPath[int]
     ) -> Response[Any]:
         """加注件: the holder states a purpose and a validity date and gets the stamped, signed copy."""
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = await request.form()
         purpose = form.get("purpose")
         raw_date = form.get("valid_until")

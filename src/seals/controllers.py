@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from accounts.services import actor_of
-from accounts.web import Access, principal_of
+from accounts.web import Access, require_principal
 from core.storage import read_bytes
 from core.web import render
 from seals import services
@@ -52,8 +52,7 @@ class SealController(Controller):
         notice: str = "",
         status_code: int = 200,
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         orgs = (
             await Org.select(Org.code, Org.name)
             .where(Org.tenant == tenant.id, Org.kind.is_in(list(services.SEAL_BEARING_KINDS)))
@@ -80,8 +79,7 @@ class SealController(Controller):
 
     @post("/", name="seals:upload", opt={"access": Access.tenant_admin}, request_max_body_size=UPLOAD_LIMIT)
     async def upload(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         form = await request.form()
         values = {name: _text(form, name) for name in ("org", "name", "operator", "leader")}
         try:
@@ -145,8 +143,7 @@ class TemplateController(Controller):
         notice: str = "",
         status_code: int = 200,
     ) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         current = await services.current_template(tenant)
         assert current is not None
         preview = ""
@@ -204,8 +201,7 @@ class TemplateController(Controller):
         request_max_body_size=UPLOAD_LIMIT,
     )
     async def save(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
-        principal = principal_of(request)
-        assert principal is not None
+        principal = require_principal(request)
         try:
             layout_data, form = await self._layout_from(request, tenant)
             version = await services.save_template_version(
