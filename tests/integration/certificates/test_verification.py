@@ -48,6 +48,7 @@ async def test_a_genuine_certificate_verifies(client: httpx.AsyncClient, issued:
     assert '<p class="verdict-label">有效</p>' in page.text
     assert APPLICANT_NAME in page.text and "622826********6421" in page.text and APPLICANT_ID not in page.text
     assert issued["pdf_sha256"] in page.text
+    assert 'href="/t/gansu/verify-file/"' in page.text
     token = path_of(issued["qr_text"]).rsplit("/", 1)[1]
     answer = (await client.get("/api/v1/verify", params={"token": token})).json()
     assert answer["state"] == "valid" and answer["number"] == issued["number"]
