@@ -24,6 +24,7 @@ from seals.backgrounds import _register_font, default_background
 from seals.layout import MM, Layout, default_layout
 from seals.qr import make_symbol
 from seals.render import CertificateContent, render_certificate
+from seals.services import sample_seal_png
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
@@ -33,16 +34,6 @@ SERIES = [
     ("农业系列", "高级兽医师", "兽医"),
     ("中小学教师", "一级教师", "数学"),
 ]
-
-
-def sample_seal() -> bytes:
-    stamp = Image.new("RGBA", (1000, 1000), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(stamp)
-    draw.ellipse((20, 20, 980, 980), outline=(215, 38, 30, 255), width=40)
-    draw.regular_polygon((500, 500, 160), 5, fill=(215, 38, 30, 255))
-    buffer = io.BytesIO()
-    stamp.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def sample_photo(index: int) -> bytes:
@@ -137,7 +128,7 @@ def main() -> None:
     template = default_background(
         "广西壮族自治区职称证书", "广西壮族自治区人力资源和社会保障厅", "#1d4f91", layout
     )
-    seal = sample_seal()
+    seal = sample_seal_png()
     items = contents(count)
     # Warm-up: load the font and fill the per-process caches the way a running server has them.
     render_certificate(template, layout, seal, items[0])

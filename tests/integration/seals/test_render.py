@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from seals.backgrounds import default_background
 from seals.layout import default_layout
 from seals.render import CertificateContent, render_certificate
+from seals.services import sample_seal_png
 from tenants.presets import preset_paths, read_preset
 
 TOOLS = ("qpdf", "pdftoppm", "pdftotext", "zbarimg")
@@ -36,13 +37,7 @@ def require_tools() -> None:
 
 
 def seal_png() -> bytes:
-    stamp = Image.new("RGBA", (1000, 1000), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(stamp)
-    draw.ellipse((20, 20, 980, 980), outline=(215, 38, 30, 255), width=40)
-    draw.regular_polygon((500, 500, 160), 5, fill=(215, 38, 30, 255))
-    buffer = io.BytesIO()
-    stamp.save(buffer, "PNG")
-    return buffer.getvalue()
+    return sample_seal_png()
 
 
 def photo_jpeg() -> bytes:
