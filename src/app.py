@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
@@ -34,15 +33,9 @@ from tenants.services import frame_ancestors_for_path
 from tenants.tables import Tenant
 
 
-@asynccontextmanager
-async def database(app: Litestar) -> AsyncIterator[None]:
+def database(app: Litestar) -> AbstractAsyncContextManager[None]:
     # Piccolo has no maintained Litestar plugin, so the engine's pool is started and stopped here.
-    engine = Tenant._meta.db
-    await db.start(engine)
-    try:
-        yield
-    finally:
-        await db.stop(engine)
+    return db.running(Tenant._meta.db)
 
 
 def create_app() -> Litestar:

@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,11 @@ async def migrate() -> None:
         raise SystemExit(f"迁移失败：{result.message}")
 
 
-@asynccontextmanager
-async def database() -> AsyncIterator[None]:
+def database() -> AbstractAsyncContextManager[None]:
     from core import db
     from tenants.tables import Tenant
 
-    engine = Tenant._meta.db
-    await db.start(engine)
-    try:
-        yield
-    finally:
-        await db.stop(engine)
+    return db.running(Tenant._meta.db)
 
 
 async def load_presets() -> None:

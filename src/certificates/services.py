@@ -185,20 +185,7 @@ async def issue_certificate(
     return {**row, "id": certificate.id}
 
 
-async def certificate_pdf(tenant: Tenant, certificate_id: int) -> bytes:
-    row = (
-        await Certificate.select()
-        .where(Certificate.tenant == tenant.id, Certificate.id == certificate_id)
-        .first()
-    )
-    if row is None:
-        raise IssueError("证书不存在")
-    return read_bytes(row["pdf_sha256"])
-
-
-async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None = None) -> bytes:
-    """The certificate rendered again from what was recorded (fields, template version, seal version): the
-    issued file's bytes up to its signature."""
+async def _certificate(tenant: Tenant, certificate_id: int) -> dict[str, Any]:
     row = (
         await Certificate.select()
         .where(Certificate.tenant == tenant.id, Certificate.id == certificate_id)
@@ -207,6 +194,17 @@ async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None
     )
     if row is None:
         raise IssueError("证书不存在")
+    return row
+
+
+async def certificate_pdf(tenant: Tenant, certificate_id: int) -> bytes:
+    return read_bytes((await _certificate(tenant, certificate_id))["pdf_sha256"])
+
+
+async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None = None) -> bytes:
+    """The certificate rendered again from what was recorded (fields, template version, seal version): the
+    issued file's bytes up to its signature."""
+    row = await _certificate(tenant, certificate_id)
     template = (
         await TemplateVersion.select()
         .where(TemplateVersion.id == row["template"])
@@ -325,13 +323,7 @@ async def void_certificate(tenant: Tenant, principal: Principal, certificate_id:
     administrator of the issuing authority."""
     if not remark.strip():
         raise IssueError("作废须填写备注", "remark")
-    row = (
-        await Certificate.select()
-        .where(Certificate.tenant == tenant.id, Certificate.id == certificate_id)
-        .first()
-    )
-    if row is None:
-        raise IssueError("证书不存在")
+    row = await _certificate(tenant, certificate_id)
     if Role.tenant_admin not in principal.roles:
         authority = await Org.select(Org.code).where(Org.id == row["authority"]).first()
         if authority is None or authority["code"] not in principal.orgs_with(Role.org_admin):

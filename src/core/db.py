@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,3 +54,13 @@ async def ping(engine: Engine) -> bool:
     except Exception:  # any driver error means the database is not usable
         return False
     return bool(rows)
+
+
+@asynccontextmanager
+async def running(engine: Engine) -> AsyncIterator[None]:
+    """The engine started for the duration (the app's lifespan and each CLI command)."""
+    await start(engine)
+    try:
+        yield
+    finally:
+        await stop(engine)

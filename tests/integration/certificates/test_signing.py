@@ -35,22 +35,15 @@ from seals.layout import default_layout
 from seals.render import render_certificate
 from tenants.presets import preset_paths, read_preset
 from tests.integration.seals.test_render import content, seal_png
+from tests.tools import require_tools
 
 TENANTS = [read_preset(path).tenant for path in preset_paths()]
 # Within the demo certificates' validity (they start an hour before they are generated), to the second.
 SIGNING_TIME = datetime.now(CHINA).replace(microsecond=0) - timedelta(minutes=5)
 
 
-def require_pdfsig() -> None:
-    if shutil.which("pdfsig") is None:
-        message = "missing pdfsig: apt-get install poppler-utils"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def pdfsig(pdf: bytes, directory: Path, name: str = "signed.pdf") -> str:
-    require_pdfsig()
+    require_tools("pdfsig")
     path = directory / name
     path.write_bytes(pdf)
     result = subprocess.run(

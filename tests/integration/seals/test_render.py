@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -22,18 +21,10 @@ from seals.layout import default_layout
 from seals.render import CertificateContent, render_certificate
 from seals.services import sample_seal_png
 from tenants.presets import preset_paths, read_preset
+from tests.tools import require_tools
 
 TOOLS = ("qpdf", "pdftoppm", "pdftotext", "zbarimg")
 QR_TEXT = "https://zc.example.cn/v/" + "eyJpZCI6IjEuMi4xNTYuMzAwNS4yIn0." * 4
-
-
-def require_tools() -> None:
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: apt-get install qpdf poppler-utils zbar-tools"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def seal_png() -> bytes:
@@ -100,14 +91,14 @@ def test_pypdf_reads_the_fields_and_metadata(certificate: tuple[Path, bytes]) ->
 
 
 def test_qpdf_finds_no_errors(certificate: tuple[Path, bytes]) -> None:
-    require_tools()
+    require_tools(*TOOLS)
     result = subprocess.run(["qpdf", "--check", str(certificate[0])], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No syntax or stream encoding errors" in result.stdout
 
 
 def test_poppler_extracts_the_chinese_text(certificate: tuple[Path, bytes]) -> None:
-    require_tools()
+    require_tools(*TOOLS)
     text = subprocess.run(
         ["pdftotext", str(certificate[0]), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -122,7 +113,7 @@ def poppler_raster(path: Path, dpi: int) -> Image.Image:
 
 
 def test_the_qr_code_decodes_from_a_150_dpi_rendering(certificate: tuple[Path, bytes]) -> None:
-    require_tools()
+    require_tools(*TOOLS)
     poppler_raster(certificate[0], 150)
     png = certificate[0].with_suffix(".150.png")
     decoded = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True)
@@ -138,7 +129,7 @@ def _coarse(raster: np.ndarray) -> np.ndarray:
 
 
 def test_poppler_and_pdfium_render_the_same(certificate: tuple[Path, bytes]) -> None:
-    require_tools()
+    require_tools(*TOOLS)
     poppler = np.asarray(poppler_raster(certificate[0], 50), dtype=np.int16)
     document = pypdfium2.PdfDocument(certificate[1])
     pdfium = np.asarray(document[0].render(scale=50 / 72).to_pil().convert("RGB"), dtype=np.int16)
@@ -150,7 +141,7 @@ def test_poppler_and_pdfium_render_the_same(certificate: tuple[Path, bytes]) -> 
 
 
 def test_the_seal_is_stamped_in_its_box(certificate: tuple[Path, bytes]) -> None:
-    require_tools()
+    require_tools(*TOOLS)
     raster = np.asarray(poppler_raster(certificate[0], 50), dtype=np.int16)
     seal = default_layout().seal
     scale = 50 / 25.4
