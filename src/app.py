@@ -15,6 +15,9 @@ from accounts.controllers import (
     UnitAdminController,
 )
 from accounts.web import MustChangePassword, access_guard, session_middleware, unauthorized_handler
+from cases.controllers import FilingController
+from cases.export_controllers import ExportController
+from cases.queue_controllers import QueueController
 from certificates.controllers import (
     AnnotationController,
     CertificateAdminController,
@@ -28,6 +31,7 @@ from core.security import security_headers
 from core.web import http_error_handler, not_found_handler, server_error_handler, static_files_router
 from seals.controllers import SealController, TemplateController
 from settings import get_settings
+from tenants.calendar_controllers import CalendarController
 from tenants.controllers import TenantApiController, TenantPagesController
 from tenants.services import frame_ancestors_for_path
 from tenants.tables import Tenant
@@ -55,6 +59,10 @@ def create_app() -> Litestar:
             PublicCertificateController,
             AnnotationController,
             FileCheckController,
+            CalendarController,
+            FilingController,
+            QueueController,
+            ExportController,
             static_files_router(),
         ],
         lifespan=[database],

@@ -30,6 +30,7 @@ def database() -> AbstractAsyncContextManager[None]:
 
 async def load_presets() -> None:
     from seals.services import ensure_default_template
+    from tenants.calendar import seed_calendar_from_package
     from tenants.presets import PresetError
     from tenants.services import list_tenants, load_all_presets
 
@@ -42,6 +43,8 @@ async def load_presets() -> None:
         for tenant in await list_tenants():
             if await ensure_default_template(tenant):
                 print(f"{tenant.slug}: 已生成默认证书模板")
+            if years := await seed_calendar_from_package(tenant):
+                print(f"{tenant.slug}: 已载入{years}个年度的法定节假日安排")
 
 
 async def audit_verify(slug: str | None) -> None:

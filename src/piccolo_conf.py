@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "audit.piccolo_app",
         "certificates.piccolo_app",
         "seals.piccolo_app",
+        "cases.piccolo_app",
     ]
 )

@@ -31,7 +31,8 @@ from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from app import create_app  # noqa: E402
 from cli import migrate  # noqa: E402
 from core import db  # noqa: E402
-from tenants.services import load_all_presets  # noqa: E402
+from tenants.calendar import seed_calendar_from_package  # noqa: E402
+from tenants.services import list_tenants, load_all_presets  # noqa: E402
 from tenants.tables import Tenant  # noqa: E402
 from tests.people import Person, make_people  # noqa: E402
 
@@ -60,6 +61,8 @@ async def database() -> AsyncIterator[None]:
         await engine.run_ddl("CREATE SCHEMA public", in_pool=False)
     await migrate()
     await load_all_presets()
+    for tenant in await list_tenants():  # as `zhicheng load-presets` does
+        await seed_calendar_from_package(tenant)
     yield
 
 

@@ -7,12 +7,11 @@ Parsing is all-or-nothing and happens before anything touches the database: a br
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
@@ -24,6 +23,8 @@ from certificates.identifiers import (
     check_type_code,
 )
 from tenants.authority import NO_COMMITTEE, Conditions, OrgNode, Rule, WalkFrom
+from tenants.preset_reader import LineLoader, Mapping, PresetError, Reader
+from tenants.procedures import read_procedures
 from tenants.vocabulary import CertificateScope, Jurisdiction, Level, OrgKind, Procedure, Route
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -36,13 +37,6 @@ COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 ORIGIN_PATTERN = re.compile(r"^https://[a-z0-9.-]+(:[0-9]{1,5})?$")
 URL_PATTERN = re.compile(r"^https?://\S+$")
 ENV_NAME_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
-
-
-class PresetError(ValueError):
-    def __init__(self, source: str, line: int | None, message: str) -> None:
-        self.source, self.line, self.message = source, line, message
-        where = f"{source} 第{line}行" if line else source
-        super().__init__(f"{where}：{message}")
 
 
 @dataclass(frozen=True)
@@ -74,97 +68,9 @@ class Preset:
     tenant: TenantSettings
     orgs: tuple[OrgNode, ...]  # parents before children
     rules: dict[Procedure, tuple[Rule, ...]]
-
-
-class _Mapping(dict):
-    line: int
-
-
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings remember the (1-based) line they start on and refuse repeated keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
-        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-        duplicates = {key for key in keys if keys.count(key) > 1}
-        if duplicates:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"重复的键 {sorted(map(str, duplicates))}", node.start_mark
-            )
-        return super().construct_mapping(node, deep=deep)
-
-
-def _construct_line_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Mapping]:
-    mapping = _Mapping()
-    mapping.line = node.start_mark.line + 1
-    yield mapping
-    mapping.update(loader.construct_mapping(node))
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_line_mapping)
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-class _Reader:
-    """Checks one parsed file; every complaint names the line of the mapping it is about."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, where: Any, message: str) -> PresetError:
-        return PresetError(self.source, getattr(where, "line", None), message)
-
-    def mapping(self, value: Any, what: str, parent: Any, required: set[str], optional: set[str]) -> _Mapping:
-        if not isinstance(value, dict):
-            raise self.fail(parent, f"{what} 应为映射（key: value）")
-        unknown = sorted(set(value) - required - optional, key=str)
-        if unknown:
-            raise self.fail(value, f"{what} 含未知字段 {', '.join(map(str, unknown))}")
-        missing = sorted(required - set(value))
-        if missing:
-            raise self.fail(value, f"{what} 缺少字段 {', '.join(missing)}")
-        return value  # type: ignore[return-value]
-
-    def text(self, mapping: _Mapping, key: str, pattern: re.Pattern[str] | None = None) -> str:
-        value = mapping[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(mapping, f"{key} 应为非空文本")
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(mapping, f"{key} 的值 “{value}” 格式不正确")
-        return value
-
-    def texts(self, mapping: _Mapping, key: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
-        values = mapping.get(key, [])
-        if not isinstance(values, list) or not all(isinstance(value, str) and value for value in values):
-            raise self.fail(mapping, f"{key} 应为文本列表")
-        for value in values:
-            if pattern is not None and not pattern.match(value):
-                raise self.fail(mapping, f"{key} 中的 “{value}” 格式不正确")
-        return tuple(values)
-
-    def members(self, mapping: _Mapping, key: str, enum: type[E] | Callable[[str], Any]) -> tuple[Any, ...]:
-        raw = mapping[key]
-        values = raw if isinstance(raw, list) else [raw]
-        if not values:
-            raise self.fail(mapping, f"{key} 不能为空列表")
-        result = []
-        for value in values:
-            try:
-                result.append(enum(value))
-            except (ValueError, TypeError):
-                allowed = ", ".join(member.value for member in enum) if isinstance(enum, type) else ""
-                raise self.fail(mapping, f"{key} 的值 “{value}” 不存在（可选：{allowed}）") from None
-        return tuple(result)
-
-    def day(self, mapping: _Mapping, key: str) -> date:
-        value = mapping[key]
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise self.fail(mapping, f"{key} 应为日期 YYYY-MM-DD") from None
+    series: tuple[str, ...] = ()  # the tenant's 职称系列 vocabulary
+    # Each offered procedure's definition as YAML text (stored as such, so administrators can edit it).
+    procedures: dict[Procedure, str] = field(default_factory=dict)
 
 
 _committee_jurisdiction_values = (*(member.value for member in Jurisdiction), NO_COMMITTEE)
@@ -172,14 +78,14 @@ _committee_jurisdiction_values = (*(member.value for member in Jurisdiction), NO
 
 def parse_preset(text: str, source: str) -> Preset:
     try:
-        document = yaml.load(text, Loader=_LineLoader)
+        document = yaml.load(text, Loader=LineLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise PresetError(
             source, mark.line + 1 if mark else None, f"YAML 语法错误：{error.problem}"
         ) from None
-    reader = _Reader(source)
-    root = reader.mapping(document, "预置文件", None, {"tenant", "orgs", "rules"}, set())
+    reader = Reader(source)
+    root = reader.mapping(document, "预置文件", None, {"tenant", "orgs", "rules"}, {"series", "procedures"})
     tenant = _read_tenant(reader, root["tenant"], root)
     orgs = _read_orgs(reader, root["orgs"], root)
     rules = _read_rules(reader, root["rules"], root, tenant.procedures)
@@ -192,15 +98,36 @@ def parse_preset(text: str, source: str) -> Preset:
             raise reader.fail(
                 row, f"规则 {rule.id} 指向的机构类型 {', '.join(missing)} 在本地区机构树中不存在"
             )
-    return Preset(source=source, tenant=tenant, orgs=orgs, rules=rules)
+    series = reader.texts(root, "series")
+    procedures: dict[Procedure, str] = {}
+    if "procedures" in root:
+        definitions = read_procedures(
+            reader, root["procedures"], root, tenant.procedures, series, frozenset(kinds_present)
+        )
+        procedures = {
+            procedure: procedure_text(root["procedures"][procedure.value]) for procedure in definitions
+        }
+    return Preset(source=source, tenant=tenant, orgs=orgs, rules=rules, series=series, procedures=procedures)
 
 
-def _rule_rows(tables: dict[str, list[_Mapping]]) -> Iterable[_Mapping]:
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def procedure_text(spec: Any) -> str:
+    return yaml.safe_dump(_plain(spec), allow_unicode=True, sort_keys=False, width=120)
+
+
+def _rule_rows(tables: dict[str, list[Mapping]]) -> Iterable[Mapping]:
     for rows in tables.values():
         yield from rows
 
 
-def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
+def _read_tenant(reader: Reader, value: Any, root: Mapping) -> TenantSettings:
     tenant = reader.mapping(
         value,
         "tenant",
@@ -222,8 +149,8 @@ def _read_tenant(reader: _Reader, value: Any, root: _Mapping) -> TenantSettings:
         portal_links=tuple(links),
         frame_ancestors=reader.texts(tenant, "frame_ancestors", ORIGIN_PATTERN),
         contacts=reader.texts(tenant, "contacts"),
-        auth=_read_auth(reader, tenant.get("auth", _Mapping()), tenant),
-        certificates=_read_certificates(reader, tenant.get("certificates", _Mapping()), tenant),
+        auth=_read_auth(reader, tenant.get("auth", Mapping()), tenant),
+        certificates=_read_certificates(reader, tenant.get("certificates", Mapping()), tenant),
     )
 
 
@@ -231,7 +158,7 @@ DEFAULT_SESSION_IDLE_MINUTES = 30
 DEFAULT_SESSION_MAX_HOURS = 12
 
 
-def _read_auth(reader: _Reader, value: Any, tenant: _Mapping) -> dict[str, Any]:
+def _read_auth(reader: Reader, value: Any, tenant: Mapping) -> dict[str, Any]:
     """Sign-in settings. The OIDC client secret is never in a preset: ``client_secret_env`` names the
     environment variable that holds it."""
     auth = reader.mapping(value, "auth", tenant, set(), {"session_idle_minutes", "session_max_hours", "oidc"})
@@ -268,7 +195,7 @@ def _read_auth(reader: _Reader, value: Any, tenant: _Mapping) -> dict[str, Any]:
 DEFAULT_CERTIFICATE_VALIDITY = "长期"
 
 
-def _read_certificates(reader: _Reader, value: Any, tenant: _Mapping) -> dict[str, Any]:
+def _read_certificates(reader: Reader, value: Any, tenant: Mapping) -> dict[str, Any]:
     """Certificate numbering and e-licence settings. ``number_pattern`` uses ``{year}``, ``{division}`` (the
     tenant's division code) and ``{seq}``; ``licence_type_code`` and ``issuer_code`` (the issuing office's
     unified social credit code) make the GB/T 36904 e-licence identifier and come together or not at all."""
@@ -308,18 +235,18 @@ def _read_certificates(reader: _Reader, value: Any, tenant: _Mapping) -> dict[st
     return result
 
 
-def _bounded_int(reader: _Reader, mapping: _Mapping, key: str, default: int, low: int, high: int) -> int:
+def _bounded_int(reader: Reader, mapping: Mapping, key: str, default: int, low: int, high: int) -> int:
     value = mapping.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise reader.fail(mapping, f"{key} 应为 {low} 到 {high} 之间的整数")
     return value
 
 
-def _read_orgs(reader: _Reader, value: Any, root: _Mapping) -> tuple[OrgNode, ...]:
+def _read_orgs(reader: Reader, value: Any, root: Mapping) -> tuple[OrgNode, ...]:
     if not isinstance(value, list) or not value:
         raise reader.fail(root, "orgs 应为非空列表")
     nodes: dict[str, OrgNode] = {}
-    lines: dict[str, _Mapping] = {}
+    lines: dict[str, Mapping] = {}
     for entry in value:
         org = reader.mapping(entry, "机构", root, {"code", "name", "kind"}, {"parent", "division"})
         code = reader.text(org, "code", CODE_PATTERN)
@@ -366,12 +293,12 @@ def _parents_first(nodes: Iterable[OrgNode]) -> list[OrgNode]:
 
 
 def _read_rules(
-    reader: _Reader, value: Any, root: _Mapping, offered: tuple[Procedure, ...]
+    reader: Reader, value: Any, root: Mapping, offered: tuple[Procedure, ...]
 ) -> dict[Procedure, tuple[Rule, ...]]:
     if not isinstance(value, dict):
         raise reader.fail(root, "rules 应为映射：事项 → 规则列表")
     tables: dict[Procedure, tuple[Rule, ...]] = {}
-    seen_ids: dict[str, _Mapping] = {}
+    seen_ids: dict[str, Mapping] = {}
     for key, rows in value.items():
         try:
             procedure = Procedure(key)
@@ -399,7 +326,7 @@ def _read_rules(
     return tables
 
 
-CONDITION_READERS: dict[str, Callable[[_Reader, _Mapping, str], Any]] = {
+CONDITION_READERS: dict[str, Callable[[Reader, Mapping, str], Any]] = {
     "route": lambda reader, when, key: frozenset(reader.members(when, key, Route)),
     "level": lambda reader, when, key: frozenset(reader.members(when, key, Level)),
     "certificate": lambda reader, when, key: frozenset(reader.members(when, key, CertificateScope)),
@@ -414,7 +341,7 @@ CONDITION_READERS: dict[str, Callable[[_Reader, _Mapping, str], Any]] = {
 }
 
 
-def _checked_committee_jurisdictions(reader: _Reader, when: _Mapping, key: str) -> tuple[str, ...]:
+def _checked_committee_jurisdictions(reader: Reader, when: Mapping, key: str) -> tuple[str, ...]:
     values = when[key] if isinstance(when[key], list) else [when[key]]
     for value in values:
         if value not in _committee_jurisdiction_values:
@@ -423,7 +350,7 @@ def _checked_committee_jurisdictions(reader: _Reader, when: _Mapping, key: str) 
     return tuple(NO_COMMITTEE if value == NO_COMMITTEE else Jurisdiction(value) for value in values)
 
 
-def _checked_flag(reader: _Reader, when: _Mapping, key: str) -> bool:
+def _checked_flag(reader: Reader, when: Mapping, key: str) -> bool:
     if not isinstance(when[key], bool):
         raise reader.fail(when, f"{key} 应为 true 或 false")
     return when[key]
@@ -431,8 +358,8 @@ def _checked_flag(reader: _Reader, when: _Mapping, key: str) -> bool:
 
 def conditions_from_mapping(when: dict[str, Any], source: str) -> Conditions:
     """Conditions from their stored form (the preset's ``when`` mapping, as kept in the database)."""
-    reader = _Reader(source)
-    checked = reader.mapping(_Mapping(when), "when", None, set(), set(CONDITION_READERS))
+    reader = Reader(source)
+    checked = reader.mapping(Mapping(when), "when", None, set(), set(CONDITION_READERS))
     return Conditions(**{key: CONDITION_READERS[key](reader, checked, key) for key in checked})
 
 
@@ -449,13 +376,13 @@ def conditions_to_mapping(conditions: Conditions) -> dict[str, Any]:
     return stored
 
 
-def _read_rule(reader: _Reader, value: Any, table: _Mapping, procedure: Procedure) -> Rule:
+def _read_rule(reader: Reader, value: Any, table: Mapping, procedure: Procedure) -> Rule:
     row = reader.mapping(
         value, "规则", table, {"id", "cite", "note"}, {"when", "authority", "refuse", "walk_from"}
     )
     if ("authority" in row) == ("refuse" in row):
         raise reader.fail(row, "规则必须且只能写 authority（办理机构类型）或 refuse（拒绝理由）之一")
-    when = reader.mapping(row.get("when", _Mapping()), "when", row, set(), set(CONDITION_READERS))
+    when = reader.mapping(row.get("when", Mapping()), "when", row, set(), set(CONDITION_READERS))
     conditions = Conditions(**{key: CONDITION_READERS[key](reader, when, key) for key in when})
     authority: tuple[OrgKind, ...] = ()
     if "authority" in row:

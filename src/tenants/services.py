@@ -9,16 +9,25 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from piccolo.query import Select
 from piccolo.table import Table
 
+from audit.services import Actor, record
 from core.db import write_transaction
 from tenants.authority import CaseFacts, OrgNode, OrgTree, Rule, RuleBook, WalkFrom
-from tenants.presets import Preset, conditions_from_mapping, conditions_to_mapping, preset_paths, read_preset
-from tenants.tables import AuthorityRule, Org, Tenant
+from tenants.presets import (
+    Preset,
+    PresetError,
+    conditions_from_mapping,
+    conditions_to_mapping,
+    preset_paths,
+    read_preset,
+)
+from tenants.procedures import ProcedureDefinition, definition_from_text
+from tenants.tables import AuthorityRule, Org, ProcedureConfig, Tenant
 from tenants.vocabulary import CertificateScope, Level, OrgKind, Procedure, Route
 
 
@@ -220,6 +229,7 @@ def _tenant_values(preset: Preset) -> dict[str, Any]:
         "contacts": list(settings.contacts),
         "auth": settings.auth,
         "certificate_settings": settings.certificates,
+        "series": list(preset.series),
     }
 
 
@@ -263,7 +273,28 @@ async def load_preset(preset: Preset) -> LoadReport:
                 report.count(report.updated, "tenant")
         await _sync_orgs(tenant, preset, report)
         await _sync_rules(tenant, preset, report)
+        await _sync_procedures(tenant, preset, report)
     return report
+
+
+PRESET_AUTHOR = "system"
+
+
+async def _sync_procedures(tenant: Tenant, preset: Preset, report: LoadReport) -> None:
+    """Definitions an administrator has edited since are kept: the preset is only the starting point."""
+    existing = {row["procedure"]: row for row in await scoped(ProcedureConfig, tenant)}
+    for procedure, source in preset.procedures.items():
+        row = existing.get(procedure.value)
+        if row is None:
+            await ProcedureConfig(
+                tenant=tenant.id, procedure=procedure.value, source=source, updated_at=datetime.now(UTC)
+            ).save()
+            report.count(report.created, "procedure_config")
+        elif row["updated_by"] == PRESET_AUTHOR and row["source"] != source:
+            await ProcedureConfig.update(
+                {ProcedureConfig.source: source, ProcedureConfig.updated_at: datetime.now(UTC)}
+            ).where(ProcedureConfig.id == row["id"])
+            report.count(report.updated, "procedure_config")
 
 
 async def _sync_orgs(tenant: Tenant, preset: Preset, report: LoadReport) -> None:
@@ -312,3 +343,62 @@ async def load_all_presets() -> list[LoadReport]:
     """Parses every preset first, so one broken file stops the run before any tenant is written."""
     presets = [read_preset(path) for path in preset_paths()]
     return [await load_preset(preset) for preset in presets]
+
+
+# --- procedure definitions (tenants.procedures) ----------------------------------------------------------
+
+_definitions: dict[tuple[int, str], tuple[str, ProcedureDefinition]] = {}
+
+
+async def _org_kinds(tenant: Tenant) -> frozenset[OrgKind]:
+    rows = await Org.select(Org.kind).where(Org.tenant == tenant.id).distinct()
+    return frozenset(OrgKind(row["kind"]) for row in rows)
+
+
+async def procedure_definition(tenant: Tenant, procedure: Procedure) -> ProcedureDefinition | None:
+    """The tenant's current definition of ``procedure`` (parsed once per stored text)."""
+    row = (
+        await scoped(ProcedureConfig, tenant, ProcedureConfig.source)
+        .where(ProcedureConfig.procedure == procedure.value)
+        .first()
+    )
+    if row is None:
+        return None
+    key = (tenant.id, procedure.value)
+    cached = _definitions.get(key)
+    if cached is not None and cached[0] == row["source"]:
+        return cached[1]
+    definition = definition_from_text(
+        row["source"], procedure, tuple(tenant.series), await _org_kinds(tenant), f"{tenant.slug}/{procedure}"
+    )
+    _definitions[key] = (row["source"], definition)
+    return definition
+
+
+async def procedure_source(tenant: Tenant, procedure: Procedure) -> dict[str, Any] | None:
+    return await scoped(ProcedureConfig, tenant).where(ProcedureConfig.procedure == procedure.value).first()
+
+
+async def save_procedure_source(tenant: Tenant, actor: Actor, procedure: Procedure, text: str) -> None:
+    """An administrator's edit of one definition: checked exactly like a preset (PresetError names the
+    line), then stored and audited. Later preset loads keep it."""
+    if procedure.value not in tenant.procedures:
+        raise PresetError(f"{tenant.slug}/{procedure}", None, "本地区未开通该事项")
+    definition_from_text(text, procedure, tuple(tenant.series), await _org_kinds(tenant), f"{procedure}")
+    row = await procedure_source(tenant, procedure)
+    values = {
+        ProcedureConfig.source: text,
+        ProcedureConfig.updated_at: datetime.now(UTC),
+        ProcedureConfig.updated_by: actor.label,
+    }
+    if row is None:
+        await ProcedureConfig(
+            tenant=tenant.id,
+            procedure=procedure.value,
+            source=text,
+            updated_at=datetime.now(UTC),
+            updated_by=actor.label,
+        ).save()
+    else:
+        await ProcedureConfig.update(values).where(ProcedureConfig.id == row["id"])
+    await record(tenant, actor, "procedure.save", f"procedure:{procedure}", {"chars": len(text)})

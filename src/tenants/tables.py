@@ -1,6 +1,6 @@
 """Tables of the tenants package. Every row below ``Tenant`` carries its tenant."""
 
-from piccolo.columns import JSON, ForeignKey, Integer, Text, Varchar
+from piccolo.columns import JSON, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -20,6 +20,8 @@ class Tenant(Table, tablename="tenant"):
     # Certificate numbering and e-licence settings (presets ``tenant.certificates``): {"number_pattern",
     # "licence_type_code" | null, "issuer_code" | null, "validity"}.
     certificate_settings = JSON(default={})
+    # The tenant's 职称系列 vocabulary (presets ``series``), offered by the procedures' series fields.
+    series = JSON(default=[])
 
 
 class Org(Table, tablename="org"):
@@ -49,3 +51,39 @@ class AuthorityRule(Table, tablename="authority_rule"):
     refusal = Text(null=True, default=None)
 
     # (tenant, rule_id) is unique: a unique index made by migration 0001.
+
+
+class CalendarYear(Table, tablename="calendar_year"):
+    """A year whose State Council holiday arrangement the tenant's calendar holds. A year without this row is
+    unknown, and dates in it are never guessed (the notice for a year comes out late in the year before)."""
+
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.cascade)
+    year = Integer()
+    source = Varchar(length=16)  # "package" (seeded from chinese-calendar) or "admin" (entered in the UI)
+    updated_at = Timestamptz()
+
+    # (tenant, year) is unique: a unique index made by migration 0006.
+
+
+class HolidayDay(Table, tablename="holiday_day"):
+    """One override of the Monday–Friday week: a public holiday, or a make-up working day (调休上班),
+    usually a weekend day. It belongs to the known year of its own date."""
+
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.cascade)
+    day = Date()
+    kind = Varchar(length=16)  # "holiday" or "workday"
+    name = Varchar(length=64)
+
+    # (tenant, day) is unique: a unique index made by migration 0006.
+
+
+class ProcedureConfig(Table, tablename="procedure_config"):
+    """One procedure's definition (tenants.procedures) as the YAML text an administrator reviews and edits."""
+
+    tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.cascade)
+    procedure = Varchar(length=32)
+    source = Text()
+    updated_at = Timestamptz()
+    updated_by = Varchar(length=64, default="system")
+
+    # (tenant, procedure) is unique: a unique index made by migration 0008.

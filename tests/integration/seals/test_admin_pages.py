@@ -19,7 +19,7 @@ def blank_scan() -> bytes:
 
 async def test_a_good_scan_becomes_a_versioned_transparent_stamp(people: dict[str, Person]) -> None:
     admin = people["tenant_admin"]
-    form = {"org": "620100-city_office", "operator": "王经办", "leader": "李分管", "name": ""}
+    form = {"org": "620200-city_office", "operator": "王经办", "leader": "李分管", "name": ""}
     first = await admin.client.post(
         "/t/gansu/admin/seals/",
         data={"_csrf": admin.csrf, **form},

@@ -1,0 +1,161 @@
+"""Real people, seals and files for the cases tests: accounts made through the accounts services, principals
+as the session layer builds them, imprints captured through the seals service, files made by Pillow/pypdf."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+
+from accounts.roles import AccountKind, Role
+from accounts.services import create_applicant, create_staff
+from accounts.sessions import Grant, Principal
+from audit.services import SYSTEM
+from seals.services import current_seal, ensure_default_template, sample_scan, store_seal
+from tenants.services import get_tenant
+from tenants.tables import Org, Tenant
+
+_serial = itertools.count(1)
+
+
+async def tenant(slug: str) -> Tenant:
+    found = await get_tenant(slug)
+    assert found is not None
+    return found
+
+
+async def org(slug: str, code: str) -> dict[str, Any]:
+    row = await Org.select().where(Org.tenant == (await tenant(slug)).id, Org.code == code).first()
+    assert row is not None, code
+    return row
+
+
+async def staff(slug: str, *grants: tuple[str, Role], name: str = "") -> Principal:
+    """A staff member holding ``grants`` (org code, role), as the session layer would present them."""
+    where = await tenant(slug)
+    serial = next(_serial)
+    rows = [await org(slug, code) for code, _ in grants]
+    account_id, _ = await create_staff(
+        where,
+        SYSTEM,
+        name=name or f"工作人员{serial}",
+        username=f"case-staff-{serial}",
+        grants=[(row["id"], role) for row, (_, role) in zip(rows, grants, strict=True)],
+    )
+    return Principal(
+        session_id=0,
+        tenant_id=where.id,
+        tenant_slug=slug,
+        csrf_token="",
+        account_id=account_id,
+        kind=AccountKind.staff,
+        name=name or f"工作人员{serial}",
+        grants=tuple(
+            Grant(row["code"], row["name"], role) for row, (_, role) in zip(rows, grants, strict=True)
+        ),
+    )
+
+
+async def applicant(slug: str, name: str, id_number: str, employer: str) -> Principal:
+    where = await tenant(slug)
+    account_id = await create_applicant(
+        where, SYSTEM, name=name, id_number=id_number, org_id=(await org(slug, employer))["id"]
+    )
+    return Principal(
+        session_id=0,
+        tenant_id=where.id,
+        tenant_slug=slug,
+        csrf_token="",
+        account_id=account_id,
+        kind=AccountKind.applicant,
+        name=name,
+    )
+
+
+async def ensure_seal(slug: str, code: str) -> None:
+    """The authority's imprint (the sample stamp) and the tenant's default template, so it can issue."""
+    where = await tenant(slug)
+    await ensure_default_template(where)
+    if await current_seal(where, (await org(slug, code))["id"]) is None:
+        await store_seal(where, SYSTEM, org_code=code, scan=sample_scan(), operator="经办人", leader="负责人")
+
+
+def pdf_file(pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def photo(width_mm: float = 25, height_mm: float = 35, *, fmt: str = "JPEG", scale: int = 10) -> bytes:
+    """A colour portrait on a plain light-blue background, ``scale`` pixels per millimetre."""
+    width, height = round(width_mm * scale), round(height_mm * scale)
+    image = Image.new("RGB", (width, height), (90, 150, 220))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width * 0.3, height * 0.2, width * 0.7, height * 0.6), fill=(230, 190, 160))
+    draw.rectangle((width * 0.2, height * 0.65, width * 0.8, height), fill=(40, 40, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, quality=90)
+    return buffer.getvalue()
+
+
+def noisy_picture(width: int = 800, height: int = 600) -> bytes:
+    pixels = np.random.default_rng(1).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+async def build_case(
+    slug: str,
+    procedure: Any,
+    filer: Principal,
+    parts: list[dict[str, str]],
+    files: dict[str, bytes],
+    filer_org: str | None = None,
+) -> int:
+    """A case filled in part by part and with its files uploaded, through the case services."""
+    from cases.services import load_case, save_part, start_case, upload_attachment
+
+    where = await tenant(slug)
+    case_id = await start_case(where, filer, procedure, filer_org)
+    for index, raw in enumerate(parts):
+        case = await load_case(where, case_id)
+        cleaned = await save_part(where, filer, case_id, index, raw, case.row["version"])
+        assert not cleaned.errors, cleaned.errors
+    for slot, content in files.items():
+        await upload_attachment(where, filer, case_id, slot, f"{slot}.bin", content)
+    return case_id
+
+
+async def version(slug: str, case_id: int) -> int:
+    from cases.services import load_case
+
+    return int((await load_case(await tenant(slug), case_id)).row["version"])
+
+
+async def submit(slug: str, filer: Principal, case_id: int) -> Any:
+    from cases.services import submit_case
+
+    return await submit_case(await tenant(slug), filer, case_id, await version(slug, case_id))
+
+
+async def decide(slug: str, actor: Principal, case_id: int, action: Any, reason: str | None = None) -> Any:
+    from cases.services import act
+
+    return await act(
+        await tenant(slug), actor, case_id, action, version=await version(slug, case_id), reason=reason
+    )
+
+
+def id_number(region: str = "622826", birthday: str = "19800101", serial: int = 1) -> str:
+    """A GB 11643 ID number with a correct check digit (serial odd: male, even: female)."""
+    body = f"{region}{birthday}{serial:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
