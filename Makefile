@@ -38,6 +38,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/authority.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/queue.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -33,6 +33,7 @@ from seals.controllers import SealController, TemplateController
 from settings import get_settings
 from tenants.calendar_controllers import CalendarController
 from tenants.controllers import TenantApiController, TenantPagesController
+from tenants.procedure_controllers import ProcedureAdminController
 from tenants.services import frame_ancestors_for_path
 from tenants.tables import Tenant
 
@@ -60,6 +61,7 @@ def create_app() -> Litestar:
             AnnotationController,
             FileCheckController,
             CalendarController,
+            ProcedureAdminController,
             FilingController,
             QueueController,
             ExportController,

@@ -34,30 +34,38 @@ async def org(slug: str, code: str) -> dict[str, Any]:
     return row
 
 
-async def staff(slug: str, *grants: tuple[str, Role], name: str = "") -> Principal:
-    """A staff member holding ``grants`` (org code, role), as the session layer would present them."""
+async def staff_account(slug: str, *grants: tuple[str, Role], name: str = "") -> tuple[Principal, str]:
+    """A staff member holding ``grants`` (org code, role), as the session layer would present them, and
+    their user name."""
     where = await tenant(slug)
     serial = next(_serial)
+    name = name or f"工作人员{serial}"
+    username = f"case-staff-{serial}"
     rows = [await org(slug, code) for code, _ in grants]
     account_id, _ = await create_staff(
         where,
         SYSTEM,
-        name=name or f"工作人员{serial}",
-        username=f"case-staff-{serial}",
+        name=name,
+        username=username,
         grants=[(row["id"], role) for row, (_, role) in zip(rows, grants, strict=True)],
     )
-    return Principal(
+    principal = Principal(
         session_id=0,
         tenant_id=where.id,
         tenant_slug=slug,
         csrf_token="",
         account_id=account_id,
         kind=AccountKind.staff,
-        name=name or f"工作人员{serial}",
+        name=name,
         grants=tuple(
             Grant(row["code"], row["name"], role) for row, (_, role) in zip(rows, grants, strict=True)
         ),
     )
+    return principal, username
+
+
+async def staff(slug: str, *grants: tuple[str, Role], name: str = "") -> Principal:
+    return (await staff_account(slug, *grants, name=name))[0]
 
 
 async def applicant(slug: str, name: str, id_number: str, employer: str) -> Principal:
@@ -159,3 +167,18 @@ def id_number(region: str = "622826", birthday: str = "19800101", serial: int = 
     body = f"{region}{birthday}{serial:03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+# A Gansu reissue's title part: a county school teacher's intermediate certificate, number unknown ("-1").
+REISSUE_TITLE = {
+    "route": "review",
+    "level": "intermediate",
+    "series": "中小学教师系列",
+    "title_name": "一级教师",
+    "specialty": "数学",
+    "obtained_on": "2012-09-01",
+    "committee": "",
+    "review_body": "兰州市城关区中小学教师系列中级职称评审委员会",
+    "qualification_doc_no": "甘职改办〔2013〕121号",
+    "old_certificate_no": "-1",
+}

@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from accounts.passwords import hash_password
 from accounts.roles import Role
 from accounts.services import create_applicant, create_staff
+from accounts.sessions import Principal
 from accounts.tables import Account
 from audit.services import SYSTEM
 from tenants.services import get_tenant
@@ -34,6 +36,16 @@ class Person:
 
     async def post(self, url: str, data: dict[str, str] | None = None, **kwargs: object) -> httpx.Response:
         return await self.client.post(url, data={"_csrf": self.csrf, **(data or {})}, **kwargs)  # type: ignore[arg-type]
+
+    async def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return await self.client.get(url, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class SignedIn(Person):
+    """A person browsing over HTTP who is also the ``principal`` the services take for the same account."""
+
+    principal: Principal
 
 
 # key → (tenant, org code, role); None role = applicant filed under the org
@@ -129,3 +141,40 @@ async def make_people(
     me = await client.get("/t/gansu/me")
     people["applicant"] = Person("applicant", "gansu", applicant_account, client, csrf_from(me.text))
     return people
+
+
+async def _browse(
+    new_client: Callable[[], httpx.AsyncClient], principal: Principal, sign_in: Any
+) -> SignedIn:
+    assert principal.account_id is not None
+    await ready_account(principal.account_id)
+    client = new_client()
+    response = await sign_in(client)
+    assert response.status_code == 303, response.text
+    me = await client.get(f"/t/{principal.tenant_slug}/me")
+    key = f"account-{principal.account_id}"
+    return SignedIn(key, principal.tenant_slug, principal.account_id, client, csrf_from(me.text), principal)
+
+
+async def signed_in_staff(
+    new_client: Callable[[], httpx.AsyncClient], slug: str, *grants: tuple[str, Role], name: str = ""
+) -> SignedIn:
+    """Staff holding ``grants`` (org code, role), signed in through the real sign-in form."""
+    from tests.cases_support import staff_account
+
+    principal, username = await staff_account(slug, *grants, name=name)
+    return await _browse(
+        new_client, principal, lambda client: sign_in_staff(client, slug, username, PASSWORD)
+    )
+
+
+async def signed_in_applicant(
+    new_client: Callable[[], httpx.AsyncClient], slug: str, name: str, id_number: str, employer: str
+) -> SignedIn:
+    """An applicant filed under ``employer``, signed in with ID number, name and password."""
+    from tests.cases_support import applicant
+
+    principal = await applicant(slug, name, id_number, employer)
+    return await _browse(
+        new_client, principal, lambda client: sign_in_applicant(client, slug, id_number, name, PASSWORD)
+    )

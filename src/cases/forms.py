@@ -120,9 +120,8 @@ def clean_fields(
         if not text:
             values.pop(spec.name, None)
             if spec.is_required(values):
-                errors[spec.name] = (
-                    f"请{'选择' if spec.choices or spec.type is FieldType.org else '填写'}{spec.label}"
-                )
+                chosen = spec.choices or spec.type in (FieldType.org, FieldType.flag)
+                errors[spec.name] = f"请{'选择' if chosen else '填写'}{spec.label}"
             continue
         try:
             values[spec.name] = _clean_value(spec, text, tree, today)

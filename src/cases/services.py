@@ -182,7 +182,8 @@ def _acts_now(case: CaseRecord, principal: Principal) -> bool:
     return step is not None and step.org in principal.orgs_with(step.role)
 
 
-def _window_error(definition: ProcedureDefinition, today: date) -> str | None:
+def window_error(definition: ProcedureDefinition, today: date) -> str | None:
+    """Why the procedure takes no new cases today (its configured window), or None."""
     if definition.opens_on is not None and today < definition.opens_on:
         return f"“{definition.title}”将于{definition.opens_on:%Y年%m月%d日}开始受理"
     if definition.closes_on is not None and today > definition.closes_on:
@@ -204,7 +205,7 @@ async def start_case(
         filer_org = allowed[0]
     if filer_org not in allowed:
         raise CaseError("您无权以该单位身份填报此事项", "filer_org")
-    window = _window_error(definition, calendar.today_in_china())
+    window = window_error(definition, calendar.today_in_china())
     if window:
         raise CaseError(window)
     tree = await org_tree(tenant)
@@ -520,7 +521,7 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
     case = await load_case(tenant, case_id)
     if case.state not in EDITABLE_STATES or not _is_filer(case, principal):
         raise CaseError("该案件当前不能提交")
-    window = _window_error(case.definition, calendar.today_in_china())
+    window = window_error(case.definition, calendar.today_in_china())
     if window:
         raise CaseError(window)
     values = form_values(tenant, case)
@@ -638,6 +639,13 @@ def batch_day_error(tenant_calendar: calendar.WorkCalendar, day_of_month: int, t
     return f"补办证书每月{day_of_month}日集中办理（遇节假日顺延），下一个集中办理日是{upcoming:%Y年%m月%d日}"
 
 
+# Decisions that take a case out of the queue: where it goes, where the reason is kept, what the actor hears.
+LEAVING = {
+    Action.return_: (State.returned, Case.return_reason, "已退回，填报人修改后可重新提交"),
+    Action.refuse: (State.refused, Case.decision_reason, "已作出不予办理决定"),
+}
+
+
 @dataclass(frozen=True)
 class Outcome:
     state: State
@@ -675,60 +683,24 @@ async def act(
     ids = {code: org_id for org_id, code in case.org_codes.items()}
     now = _now()
     index = case.row["step"]
-    if action is Action.return_:
+    if action in LEAVING:
+        to_state, reason_column, message = LEAVING[action]
         await _change(
             case,
             version,
             {
-                Case.state: State.returned.value,
+                Case.state: to_state.value,
                 Case.current_org: None,
                 Case.current_role: None,
                 Case.queued_at: None,
-                Case.return_reason: reason,
+                reason_column: reason,
                 Case.updated_at: now,
             },
         )
         await _event(
-            tenant,
-            case.id,
-            principal,
-            step.role,
-            step.org,
-            action,
-            case.state,
-            State.returned,
-            index,
-            reason,
-            {},
+            tenant, case.id, principal, step.role, step.org, action, case.state, to_state, index, reason, {}
         )
-        return Outcome(State.returned, "已退回，填报人修改后可重新提交")
-    if action is Action.refuse:
-        await _change(
-            case,
-            version,
-            {
-                Case.state: State.refused.value,
-                Case.current_org: None,
-                Case.current_role: None,
-                Case.queued_at: None,
-                Case.decision_reason: reason,
-                Case.updated_at: now,
-            },
-        )
-        await _event(
-            tenant,
-            case.id,
-            principal,
-            step.role,
-            step.org,
-            action,
-            case.state,
-            State.refused,
-            index,
-            reason,
-            {},
-        )
-        return Outcome(State.refused, "已作出不予办理决定")
+        return Outcome(to_state, message)
     plan = case.plan
     if action is Action.recheck:
         if case.state is not State.in_review:
@@ -960,6 +932,14 @@ async def case_events(tenant: Tenant, case_id: int) -> list[dict[str, Any]]:
 async def my_cases(tenant: Tenant, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
     """The cases I filed (or my filing orgs did), and — for an applicant — the cases filed for me."""
     condition = Case.filed_by == principal.account_id
+    if principal.kind is AccountKind.staff:
+        # A colleague holding a filing role at the same org carries on the org's cases (see _is_filer).
+        filing_orgs = [
+            grant.org_code for grant in principal.grants if grant.role in (Role.clerk, Role.org_admin)
+        ]
+        if filing_orgs:
+            ids = await _org_ids(tenant)
+            condition = condition | Case.filer_org.is_in([ids[code] for code in filing_orgs if code in ids])
     if principal.kind is AccountKind.applicant:
         account = await account_in_tenant(tenant, principal.account_id or 0)
         if account is not None and account["id_number_hash"]:

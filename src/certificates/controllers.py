@@ -164,8 +164,8 @@ class PublicCertificateController(Controller):
                     ]
                 )
             return Response(
-                "\\ufeff" + buffer.getvalue(),
-                media_type="text/csv; charset=utf-8",
+                "\ufeff" + buffer.getvalue(),  # a BOM, so Excel reads the UTF-8 as such
+                media_type="text/csv",
                 headers={
                     "Content-Disposition": f'attachment; filename="void-notice-{tenant.slug}-{year}.csv"'
                 },

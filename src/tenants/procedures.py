@@ -182,6 +182,8 @@ class ProcedureDefinition:
     opens_on: date | None = None
     closes_on: date | None = None
     export_columns: tuple[tuple[str, str], ...] = ()  # (heading, field) for the procedure's export
+    export_title: str = ""  # the export's title row; empty: made from the procedure's title
+    export_signatures: tuple[tuple[str, ...], ...] = ()  # lines under the table, each of one or more cells
     notes: tuple[str, ...] = ()
 
     @property
@@ -436,6 +438,8 @@ class _ProcedureReader:
                 "opens_on",
                 "closes_on",
                 "export",
+                "export_title",
+                "export_signatures",
                 "notes",
             },
         )
@@ -506,6 +510,12 @@ class _ProcedureReader:
         for raw in export:
             column = self.reader.mapping(raw, "导出列", spec, {"heading", "field"}, set())
             columns.append((self.reader.text(column, "heading"), self.reader.text(column, "field")))
+        signatures = spec.get("export_signatures", [])
+        if not isinstance(signatures, list) or not all(
+            isinstance(line, list) and line and all(isinstance(cell, str) for cell in line)
+            for line in signatures
+        ):
+            raise self.fail(spec, "export_signatures 应为列表，每行是一个或多个文本单元格的列表")
         return ProcedureDefinition(
             procedure=procedure,
             title=self.reader.text(spec, "title"),
@@ -521,6 +531,8 @@ class _ProcedureReader:
             opens_on=self.reader.day(spec, "opens_on") if "opens_on" in spec else None,
             closes_on=self.reader.day(spec, "closes_on") if "closes_on" in spec else None,
             export_columns=tuple(columns),
+            export_title=self.reader.text(spec, "export_title") if "export_title" in spec else "",
+            export_signatures=tuple(tuple(line) for line in signatures),
             notes=self.reader.texts(spec, "notes"),
         )
 

@@ -26,6 +26,10 @@ PATH_VALUES = {
     "token": "AAAA",
     "path": "app.css",
     "file_path": "app.css",
+    "case_id": "999999",
+    "part": "0",
+    "slot": "photo",
+    "procedure": "reissue",
 }
 
 ALLOWED: dict[Access, set[str]] = {

@@ -23,24 +23,13 @@ from cases.workflow import Action, State
 from certificates.tables import Certificate
 from tenants import calendar
 from tenants.vocabulary import Procedure
-from tests.cases_support import ensure_seal, pdf_file, photo, staff, tenant
+from tests.cases_support import REISSUE_TITLE, ensure_seal, pdf_file, photo, staff, tenant
 
 BATCH_DAY = date(2026, 11, 25)  # a Wednesday, and no holiday
 NOT_BATCH_DAY = date(2026, 11, 24)
 
 HOLDER = {"holder_name": "李四", "id_number": "622826198501306421", "gender": "男"}
-TITLE = {
-    "route": "review",
-    "level": "intermediate",
-    "series": "中小学教师系列",
-    "title_name": "一级教师",
-    "specialty": "数学",
-    "obtained_on": "2012-09-01",
-    "committee": "",
-    "review_body": "兰州市城关区中小学教师系列中级职称评审委员会",
-    "qualification_doc_no": "甘职改办〔2013〕121号",
-    "old_certificate_no": "-1",
-}
+TITLE = REISSUE_TITLE
 
 
 @pytest.fixture
