@@ -12,7 +12,7 @@ from piccolo.engine import engine_finder
 
 from core.migrations import index_migration
 
-ID = "2026-11-24T09:30:00:000000"
+ID = "2026-11-23T12:45:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "queue indexes for counts by state and the search by ID tail and name"
 

@@ -745,9 +745,19 @@ async def act(
             {},
         )
         return Outcome(State.in_review, f"已转{case.tree[following.org].name}{following.label}")
-    # The last step: approve, then complete.
+    # The last step. The case leaves every queue while it completes (claimed by the version check), so no
+    # second sealer can issue a second certificate for it; a failure to issue puts it back in the queue.
+    await _change(
+        case,
+        version,
+        {
+            Case.state: State.approved.value,
+            Case.current_org: None,
+            Case.current_role: None,
+            Case.updated_at: now,
+        },
+    )
     if case.state is State.in_review:
-        await _change(case, version, {Case.state: State.approved.value, Case.updated_at: now})
         await _event(
             tenant,
             case.id,
@@ -761,20 +771,29 @@ async def act(
             reason or None,
             {},
         )
-        version += 1
-    return await _complete(tenant, principal, await load_case(tenant, case.id), version)
+    return await _complete(tenant, principal, case, step, version + 1)
 
 
-async def _complete(tenant: Tenant, principal: Principal, case: CaseRecord, version: int) -> Outcome:
+async def _complete(
+    tenant: Tenant, principal: Principal, case: CaseRecord, step: PlannedStep, version: int
+) -> Outcome:
     """What finishing the case does: issue its certificate, or mark the record collected. A failure to issue
     (say the authority has no seal yet) leaves the case approved at its last step, to be sealed again."""
-    step = case.current_step
-    assert step is not None
     certificate_id = None
     if case.definition.completion is Completion.certificate:
         try:
             certificate_id = await _issue(tenant, principal, case, step)
         except IssueError as error:
+            ids = {code: org_id for org_id, code in case.org_codes.items()}
+            await _change(
+                case,
+                version,
+                {
+                    Case.current_org: ids[step.org],
+                    Case.current_role: step.role.value,
+                    Case.updated_at: _now(),
+                },
+            )
             return Outcome(State.approved, f"已审核通过，但未能生成证书：{error.message}")
     now = _now()
     await _change(
@@ -797,7 +816,7 @@ async def _complete(tenant: Tenant, principal: Principal, case: CaseRecord, vers
         step.role,
         step.org,
         Action.complete,
-        State.approved if case.definition.completion is Completion.certificate else case.state,
+        State.approved,
         State.completed,
         case.row["step"],
         None,

@@ -543,3 +543,26 @@ async def test_guangxi_issuance_request_review_generation(on_day) -> None:
     )
     with pytest.raises(CaseError, match="不能发行电子证书"):
         await submit("guangxi", filer, upheld)
+
+
+async def test_an_authority_without_a_seal_keeps_the_case_for_its_sealer(on_day) -> None:
+    """Issuing fails without the authority's imprint: the case stays approved in the sealer's queue, and one
+    certificate is issued once the seal is captured."""
+    on_day(REISSUE_BATCH_DAY)
+    gansu = await tenant("gansu")
+    filer = await staff("gansu", ("620103-employer-school", Role.clerk))
+    parts = issuance_parts()
+    parts[0] = {**parts[0], "employer": "620103-employer-school"}
+    case_id = await build_case("gansu", Procedure.issuance, filer, parts, {"photo": photo(35, 45)})
+    first = await submit("gansu", filer, case_id)
+    assert first.org == "620103-county_hr"
+    await decide("gansu", await staff("gansu", ("620103-county_hr", Role.reviewer)), case_id, Action.approve)
+    sealer = await staff("gansu", ("620103-county_hr", Role.sealer))
+    outcome = await decide("gansu", sealer, case_id, Action.approve)
+    assert outcome.state is State.approved and "尚未采集印模" in outcome.message
+    case = await load_case(gansu, case_id)
+    assert case.row["current_role"] == "sealer" and case.row["certificate"] is None
+    await ensure_seal("gansu", "620103-county_hr")
+    outcome = await decide("gansu", sealer, case_id, Action.approve)
+    assert outcome.state is State.completed
+    assert await Certificate.count().where(Certificate.id == outcome.certificate_id) == 1
