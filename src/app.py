@@ -33,6 +33,7 @@ from seals.controllers import SealController, TemplateController
 from settings import get_settings
 from tenants.calendar_controllers import CalendarController
 from tenants.controllers import TenantApiController, TenantPagesController
+from tenants.embed_controllers import EmbedAdminController, embed_middleware
 from tenants.procedure_controllers import ProcedureAdminController
 from tenants.services import frame_ancestors_for_path
 from tenants.tables import Tenant
@@ -65,10 +66,11 @@ def create_app() -> Litestar:
             FilingController,
             QueueController,
             ExportController,
+            EmbedAdminController,
             static_files_router(),
         ],
         lifespan=[database],
-        middleware=[session_middleware],
+        middleware=[session_middleware, embed_middleware],
         before_send=[security_headers(frame_ancestors_for_path)],
         guards=[access_guard],
         plugins=[HTMXPlugin()],

@@ -78,6 +78,30 @@
     showError(form, status === 413 ? "文件过大，未被接收，请压缩后再上传" : "上传失败（" + status + "），请稍后重试");
   });
 
+  // Keyboard and screen-reader users: htmx replaced the element that had the focus (the slot after an
+  // upload, the form after a save with errors), so the focus goes to what to look at next — the summary of
+  // what to correct, or the new file field of the slot — instead of falling back to the top of the page.
+  var pendingSlot = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = uploadForm(event);
+    pendingSlot = form ? (form.getAttribute("hx-target") || "").replace(/^#/, "") : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var summary = document.getElementById("part-errors");
+    if (summary && !summary.hasAttribute("data-focused")) {
+      summary.setAttribute("data-focused", "");
+      summary.focus();
+      return;
+    }
+    if (!pendingSlot) return;
+    var slot = document.getElementById(pendingSlot);
+    pendingSlot = null;
+    if (!slot || slot.contains(document.activeElement)) return;
+    var field = slot.querySelector("input[type=file]");
+    if (field) field.focus();
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     var form = uploadForm(event);
     if (!form) return;

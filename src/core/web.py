@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Scope
 
 from settings import PROJECT_ROOT
 
@@ -23,6 +24,11 @@ HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 ONE_YEAR = 365 * 24 * 3600
 # Where the accounts middleware leaves the request's principal (core does not import accounts).
 PRINCIPAL_SCOPE_KEY = "zhicheng.principal"
+# Where the embedding middleware (tenants.embed_controllers) leaves the portal origins that may frame the
+# page, the same list as its CSP frame-ancestors; embed.js posts its height only to one of them.
+EMBED_ORIGINS_SCOPE_KEY = "zhicheng.embed_origins"
+# The principal's session data key that remembers an explicit ?embed=1.
+EMBED_SESSION_KEY = "embed"
 
 
 @cache
@@ -70,6 +76,31 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+def embed_choice(scope: Scope) -> bool | None:
+    """The request's explicit ``?embed=1`` / ``?embed=0``; None without one."""
+    for pair in scope.get("query_string", b"").decode("latin-1").split("&"):
+        name, _, value = pair.partition("=")
+        if name == "embed" and value in ("0", "1"):
+            return value == "1"
+    return None
+
+
+def is_embedded(scope: Scope) -> bool:
+    """Whether the page is shown inside a portal's iframe, and so drawn without our header and footer: an
+    explicit ``?embed=1`` / ``?embed=0`` first, then the browser's ``Sec-Fetch-Dest: iframe`` (Chromium,
+    Firefox and Safari 16.4+ send it on every navigation inside a frame, links and form posts included),
+    then what the session remembers of an earlier ``?embed=1`` (older browsers, app web views)."""
+    choice = embed_choice(scope)
+    if choice is not None:
+        return choice
+    for name, value in scope.get("headers", ()):
+        if name == b"sec-fetch-dest" and value in (b"iframe", b"frame"):
+            return True
+    principal = scope.get(PRINCIPAL_SCOPE_KEY)
+    data = getattr(principal, "data", None) or {}
+    return bool(data.get(EMBED_SESSION_KEY))
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -81,13 +112,24 @@ def render(
     """The full page, or — for an htmx request — only the named block ``partial`` of the same template,
     so one template holds each piece of HTML."""
     page = templates().get_template(template)
-    full_context = {"principal": request.scope.get(PRINCIPAL_SCOPE_KEY), **context, "request": request}
-    if partial is not None and is_htmx(request):
-        block = page.blocks[partial]
+    embed = is_embedded(request.scope)
+    full_context = {
+        "principal": request.scope.get(PRINCIPAL_SCOPE_KEY),
+        "embed": embed,
+        "embed_origins": request.scope.get(EMBED_ORIGINS_SCOPE_KEY, []) if embed else [],
+        # Only a block for htmx: its out-of-band updates of the page's status regions (_forms.live_update).
+        "htmx_partial": partial is not None and is_htmx(request),
+        **context,
+        "request": request,
+    }
+    if full_context["htmx_partial"]:
+        block = page.blocks[partial]  # type: ignore[index]
         html = "".join(block(page.new_context(full_context)))
+        vary = "HX-Request"
     else:
         html = page.render(full_context)
-    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"Vary": "HX-Request"})
+        vary = "HX-Request, Sec-Fetch-Dest"  # a whole page's layout depends on being framed
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"Vary": vary})
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:

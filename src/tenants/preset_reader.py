@@ -108,5 +108,3 @@ class Reader:
             return date.fromisoformat(str(value))
         except ValueError:
             raise self.fail(mapping, f"{key} 应为日期 YYYY-MM-DD") from None
-
-
