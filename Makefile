@@ -1,4 +1,5 @@
 # Two commands: `make run` (set up and serve) and `make test` (the whole suite). Needs only python3.
+# `make test-browser`: the browser tests (tests/browser), Playwright driving Debian's Chromium.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ PORT ?= 8000
 export PICCOLO_CONF := piccolo_conf
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run setup test test-postgres lint bench clean
+.PHONY: run setup test test-postgres test-browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,12 @@ run: setup
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench migrations
 	$(BIN)/python -m pytest -q
+
+# The browser tests (left out of `make test`): the app served over HTTPS by its own process, driven by
+# Playwright in /usr/bin/chromium (apt-get install chromium; no browser is downloaded). Screenshots go to
+# var/browser-artifacts/ (ZHICHENG_BROWSER_ARTIFACTS). See docs/browser-tests.md.
+test-browser: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m browser tests/browser
 
 # The suite against PostgreSQL (TEST_DATABASE_URL, default the local server's `test` database).
 test-postgres: $(VENV)/.installed

@@ -1,0 +1,91 @@
+"""Test data for the browser suite, written through the services into the server's scratch database before
+the server starts (run by tests/browser/conftest.py in the server's environment, after `zhicheng setup`):
+
+- the people the tests sign in as: Gansu staff with their grants, a known password and no forced change
+  (as tests/people.ready_account does), and the applicant whose certificate the flow reissues;
+- the Lanzhou city office's seal (the sample imprint through the real capture) and the default template;
+- Gansu's allowed portal origins (the Tenant row's ``frame_ancestors``; the app caches them, hence before
+  the server starts);
+- background cases filed by another employer through the case services: a few waiting at the city office's
+  clerk (so the queue has rows to move through) and one sealed on a batch day, whose certificate the
+  accessibility and embedding tests verify.
+
+Usage: python -m tests.browser.seed CONFIG.json  — prints what it made as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+async def seed(config: dict[str, Any]) -> dict[str, Any]:
+    from accounts.roles import Role
+    from accounts.services import create_applicant, create_staff
+    from audit.services import SYSTEM
+    from cases.workflow import Action
+    from certificates.tables import Certificate
+    from cli import database
+    from tenants import calendar
+    from tenants.tables import Tenant
+    from tests.cases_support import decide, ensure_seal, org, staff, tenant
+    from tests.people import ready_account
+    from tests.queue_support import CITY, ReissueFactory
+
+    # The case rules' clock, in this process only: the day the server starts on, then the batch day to seal.
+    calendar.today_in_china = lambda: date.fromisoformat(config["start_day"])
+    async with database():
+        gansu = await tenant("gansu")
+        await Tenant.update({Tenant.frame_ancestors: config["frame_ancestors"]}).where(Tenant.id == gansu.id)
+        for person in config["staff"]:
+            account_id, _ = await create_staff(
+                gansu,
+                SYSTEM,
+                name=person["name"],
+                username=person["username"],
+                grants=[((await org("gansu", person["org"]))["id"], Role(person["role"]))],
+            )
+            await ready_account(account_id)
+        holder = config["holder"]
+        account_id = await create_applicant(
+            gansu,
+            SYSTEM,
+            name=holder["name"],
+            id_number=holder["id_number"],
+            org_id=(await org("gansu", holder["employer"]))["id"],
+        )
+        await ready_account(account_id)
+        await ensure_seal("gansu", CITY)
+
+        # Background work, filed by another school's clerk and handled by other city office staff.
+        filer = await staff("gansu", ("620102-employer-hospital", Role.clerk), name="后台录入员")
+        factory = ReissueFactory(filer)
+        waiting = [
+            await factory.case(name, serial=serial)
+            for serial, name in ((11, "赵一"), (13, "钱二"), (15, "孙三"))
+        ]
+        calendar.today_in_china = lambda: date.fromisoformat(config["batch_day"])
+        sealed = await factory.case("李四", serial=17)
+        for role in (Role.clerk, Role.reviewer, Role.sealer):
+            actor = await staff("gansu", (CITY, role), name=f"后台{role.label}")
+            await decide("gansu", actor, sealed, Action.approve)
+        row = (
+            await Certificate.select(Certificate.qr_text, Certificate.number)
+            .where(Certificate.tenant == gansu.id)
+            .first()
+        )
+        assert row is not None, "the background case did not issue a certificate"
+    return {"waiting": waiting, "sealed": sealed, "certificate": row}
+
+
+def main() -> None:
+    config = json.loads(Path(sys.argv[1]).read_text())
+    print(json.dumps(asyncio.run(seed(config)), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
