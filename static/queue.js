@@ -6,7 +6,9 @@
 
   function typing(target) {
     if (!target || !target.closest) return false;
-    return target.isContentEditable || !!target.closest("input, textarea, select, [contenteditable]");
+    // Checkboxes and buttons take no text, so the keys stay shortcuts there (e.g. right after the switch).
+    var field = target.closest("input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]");
+    return target.isContentEditable || !!field;
   }
 
   function rowLinks() {
@@ -26,8 +28,24 @@
     links[next].scrollIntoView({ block: "nearest" });
   }
 
+  // Single-key shortcuts can be switched off (WCAG 2.1.4); the choice is kept in this browser.
+  var SHORTCUTS_KEY = "zhicheng.queue.shortcuts";
+  function shortcutsOn() {
+    try { return window.localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (error) { return true; }
+  }
+  function syncToggle() {
+    var toggle = document.getElementById("shortcuts-toggle");
+    if (toggle) toggle.checked = shortcutsOn();
+  }
+  document.addEventListener("DOMContentLoaded", syncToggle);
+  document.addEventListener("change", function (event) {
+    if (!event.target || event.target.id !== "shortcuts-toggle") return;
+    try { window.localStorage.setItem(SHORTCUTS_KEY, event.target.checked ? "on" : "off"); } catch (error) {}
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (!shortcutsOn()) return;
     if (event.key === "j") {
       move(1);
     } else if (event.key === "k") {

@@ -209,6 +209,13 @@ async def test_city_office_works_the_case_through_the_queue_with_the_keyboard(
     # The office clerk returns it: r puts the cursor in the reason box, the reason is typed, Tab reaches
     # the return button.
     clerk = await queue_page(pages, site, "clerk")
+    # Switched off (WCAG 2.1.4), the single keys do nothing; switched on again, they work.
+    await clerk.locator("#shortcuts-toggle").uncheck()
+    await clerk.keyboard.press("j")
+    await expect(clerk.locator(f"#row-{case_id} > a")).not_to_be_focused()
+    await clerk.reload()
+    await expect(clerk.locator("#shortcuts-toggle")).not_to_be_checked()
+    await clerk.locator("#shortcuts-toggle").check()
     await open_with_keyboard(clerk, case_id)
     await clerk.keyboard.press("r")
     await expect(clerk.locator("#reason")).to_be_focused()
