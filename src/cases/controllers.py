@@ -28,8 +28,7 @@ from litestar.status_codes import (
 )
 
 from accounts.identity import mask_id_number
-from accounts.roles import AccountKind, Role
-from accounts.services import account_in_tenant
+from accounts.roles import Role
 from accounts.sessions import Principal
 from accounts.web import Access, require_principal
 from cases import services
@@ -37,7 +36,7 @@ from cases.forms import EARLIEST_DATE, NAME_MAX, display_value
 from cases.services import CaseError, CaseRecord, Conflict, FormInvalid
 from cases.workflow import EDITABLE_STATES, Action, State
 from core.uploads import PHOTO_RULES
-from core.web import is_htmx, render
+from core.web import content_disposition, is_htmx, render
 from tenants import calendar
 from tenants.authority import OrgTree
 from tenants.controllers import TENANT_DEPENDENCIES
@@ -195,13 +194,6 @@ def _redirect(request: Request[Any, Any, Any], url: str) -> Response[str]:
     if is_htmx(request):
         return Response("", status_code=200, headers={"HX-Redirect": url})
     return Response("", status_code=HTTP_303_SEE_OTHER, headers={"Location": url})
-
-
-async def _is_holder(tenant: Tenant, case: CaseRecord, principal: Principal) -> bool:
-    if principal.kind is not AccountKind.applicant or not case.row["holder_id_hash"]:
-        return False
-    account = await account_in_tenant(tenant, principal.account_id or 0)
-    return account is not None and account["id_number_hash"] == case.row["holder_id_hash"]
 
 
 async def _load(tenant: Tenant, case_id: int) -> CaseRecord:
@@ -802,7 +794,7 @@ class FilingController(Controller):
         except CaseError as error:
             raise PageRefusal(tenant, HTTP_404_NOT_FOUND, error.message, case.id) from None
         fallback, name = _safe_filename(row["filename"], row["media_type"], slot)
-        disposition = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        disposition = content_disposition("inline", fallback, name)
         return Response(
             content,
             media_type=row["media_type"],
@@ -829,7 +821,7 @@ class FilingController(Controller):
         principal = require_principal(request)
         definition = case.definition
         values = services.form_values(tenant, case)
-        holder = await _is_holder(tenant, case, principal)
+        holder = await services.is_holder(tenant, case, principal)
         parts = []
         for index, part in enumerate(definition.parts):
             rows = []

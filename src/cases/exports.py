@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import IO, Any
-from urllib.parse import quote
 
 import anyio.to_thread
 from openpyxl import Workbook
@@ -49,6 +48,7 @@ from cases.forms import display_value
 from cases.services import holder_id_number
 from cases.tables import Case
 from cases.workflow import State
+from core import web
 from tenants import calendar
 from tenants.authority import OrgNode, OrgTree
 from tenants.procedures import (
@@ -59,8 +59,8 @@ from tenants.procedures import (
     FieldType,
     ProcedureDefinition,
 )
-from tenants.services import org_tree, procedure_definition, scoped
-from tenants.tables import Org, Tenant
+from tenants.services import org_ids, org_tree, procedure_definition, scoped
+from tenants.tables import Tenant
 from tenants.vocabulary import OrgKind, Procedure
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -235,16 +235,12 @@ def passed_on(state: str, step: int, plan: Sequence[dict[str, Any]], unit: str) 
     return not own or step > max(own)
 
 
-async def _org_ids(tenant: Tenant) -> dict[str, int]:
-    return {row["code"]: row["id"] for row in await scoped(Org, tenant, Org.id, Org.code)}
-
-
 def _china_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=calendar.CHINA).astimezone(UTC)
 
 
 async def _unit_case_ids(tenant: Tenant, procedure: Procedure, unit: str) -> list[int]:
-    unit_id = (await _org_ids(tenant))[unit]
+    unit_id = (await org_ids(tenant))[unit]
     rows = (
         await scoped(Case, tenant, Case.id, Case.state, Case.step, Case.plan)
         .where(
@@ -270,7 +266,7 @@ async def _collected_case_ids(
         Case.procedure == procedure.value, Case.state == State.completed.value
     )
     if tree[org].parent is not None:  # the root's jurisdiction is everything
-        ids = await _org_ids(tenant)
+        ids = await org_ids(tenant)
         query = query.where(Case.employer.is_in([ids[code] for code in [org, *descendants(tree, org)]]))
     if since is not None:
         query = query.where(Case.completed_at >= _china_midnight(since))
@@ -692,6 +688,5 @@ def download_names(export: Export, fmt: ExportFormat) -> tuple[str, str]:
 
 
 def content_disposition(export: Export, fmt: ExportFormat) -> str:
-    """An attachment with an ASCII name for old clients and the Chinese one as RFC 5987 ``filename*``."""
     plain, chinese = download_names(export, fmt)
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(chinese, safe='')}"
+    return web.content_disposition("attachment", plain, chinese)

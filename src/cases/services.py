@@ -46,7 +46,7 @@ from tenants.procedures import (
     Filer,
     ProcedureDefinition,
 )
-from tenants.services import org_tree, procedure_definition, rule_book
+from tenants.services import org_ids, org_tree, procedure_definition, rule_book
 from tenants.tables import Org, Tenant
 from tenants.vocabulary import CertificateScope, Level, Procedure, Route
 
@@ -120,11 +120,6 @@ class CaseRecord:
         return None if org_id is None else self.org_codes.get(org_id)
 
 
-async def _org_ids(tenant: Tenant) -> dict[str, int]:
-    rows = await Org.select(Org.id, Org.code).where(Org.tenant == tenant.id)
-    return {row["code"]: row["id"] for row in rows}
-
-
 async def load_case(tenant: Tenant, case_id: int) -> CaseRecord:
     row = (
         await Case.select().where(Case.tenant == tenant.id, Case.id == case_id).output(load_json=True).first()
@@ -134,7 +129,7 @@ async def load_case(tenant: Tenant, case_id: int) -> CaseRecord:
     definition = await procedure_definition(tenant, Procedure(row["procedure"]))
     if definition is None:
         raise CaseError("该事项未配置")
-    ids = await _org_ids(tenant)
+    ids = await org_ids(tenant)
     return CaseRecord(row, definition, await org_tree(tenant), {org_id: code for code, org_id in ids.items()})
 
 
@@ -209,7 +204,7 @@ async def start_case(
     if window:
         raise CaseError(window)
     tree = await org_tree(tenant)
-    ids = await _org_ids(tenant)
+    ids = await org_ids(tenant)
     values: dict[str, Any] = {}
     holder_name, id_cipher, id_hash, id_tail = "", None, None, ""
     employer = None
@@ -453,13 +448,20 @@ async def attachment_content(
     return row, read_bytes(row["sha256"])
 
 
+async def is_holder(tenant: Tenant, case: CaseRecord, principal: Principal) -> bool:
+    """Whether the signed-in applicant is the person the case is about (same keyed hash of the ID number)."""
+    if principal.kind is not AccountKind.applicant or not case.row["holder_id_hash"]:
+        return False
+    account = await account_in_tenant(tenant, principal.account_id or 0)
+    return account is not None and account["id_number_hash"] == case.row["holder_id_hash"]
+
+
 async def may_view(tenant: Tenant, case: CaseRecord, principal: Principal) -> bool:
     """The filer, the holder, staff of any org on the case's chain, and the tenant's administrators."""
     if _is_filer(case, principal) or Role.tenant_admin in principal.roles:
         return True
-    if principal.kind is AccountKind.applicant and case.row["holder_id_hash"]:
-        account = await account_in_tenant(tenant, principal.account_id or 0)
-        return account is not None and account["id_number_hash"] == case.row["holder_id_hash"]
+    if principal.kind is AccountKind.applicant:
+        return await is_holder(tenant, case, principal)
     chain = {step.org for step in case.plan}
     return any(grant.org_code in chain for grant in principal.grants)
 
@@ -957,7 +959,7 @@ async def my_cases(tenant: Tenant, principal: Principal, limit: int = 100) -> li
             grant.org_code for grant in principal.grants if grant.role in (Role.clerk, Role.org_admin)
         ]
         if filing_orgs:
-            ids = await _org_ids(tenant)
+            ids = await org_ids(tenant)
             condition = condition | Case.filer_org.is_in([ids[code] for code in filing_orgs if code in ids])
     if principal.kind is AccountKind.applicant:
         account = await account_in_tenant(tenant, principal.account_id or 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import MediaType, Request, Response
@@ -63,6 +64,12 @@ def templates() -> Environment:
     environment.globals["static_url"] = static_url
     environment.globals["htmx_url"] = static_url(HTMX_FILE)
     return environment
+
+
+def content_disposition(kind: str, ascii_name: str, name: str) -> str:
+    """``inline`` or ``attachment`` with an ASCII name for old clients and the real (Chinese) one as RFC 5987
+    ``filename*``."""
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:

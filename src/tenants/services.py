@@ -77,6 +77,11 @@ async def frame_ancestors_for_path(path: str) -> list[str]:
     return []
 
 
+async def org_ids(tenant: Tenant) -> dict[str, int]:
+    """The tenant's org ids by code."""
+    return {row["code"]: row["id"] for row in await scoped(Org, tenant, Org.id, Org.code)}
+
+
 async def org_tree(tenant: Tenant) -> OrgTree:
     rows = await scoped(
         Org,

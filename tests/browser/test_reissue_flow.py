@@ -44,7 +44,9 @@ RETURN_REASON = "资格文件号与扫描件不一致，请核对"
 
 def need(key: str) -> Any:
     if key not in FLOW:
-        pytest.skip(f"an earlier step of the flow failed (no {key})")
+        pytest.fail(
+            f"needs the earlier step of the flow, which did not get as far as {key!r}: run the module"
+        )
     return FLOW[key]
 
 
