@@ -779,6 +779,32 @@ class FilingController(Controller):
             headers={"Location": f"/t/{tenant.slug}/cases/{case.id}/attachments#slot-{slot}"},
         )
 
+    @get(
+        "/{case_id:int}/files/{slot:str}/preview", name="cases:file-preview", opt={"access": Access.signed_in}
+    )
+    async def file_preview(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        case_id: FromPath[int],
+        slot: FromPath[str],
+    ) -> Response[bytes]:
+        """The attachment as a PNG to look at beside the case's data, for the same people as the file."""
+        principal = require_principal(request)
+        case = await _viewable(tenant, principal, case_id)
+        try:
+            png = await services.attachment_preview(tenant, principal, case.id, slot)
+        except CaseError as error:
+            raise PageRefusal(tenant, HTTP_404_NOT_FOUND, error.message, case.id) from None
+        return Response(
+            png,
+            media_type="image/png",
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
     @get("/{case_id:int}/files/{slot:str}", name="cases:file", opt={"access": Access.signed_in})
     async def file(
         self,

@@ -331,9 +331,14 @@ class QueuePage:
     next_cursor: Cursor | None  # set when there are more cases after this page
 
     @property
+    def batch_days(self) -> set[int]:
+        """The monthly batch days (day of the month) of the page's cases waiting at a batch-day step."""
+        return {row.batch_day for row in self.rows if row.batch_day is not None}
+
+    @property
     def batch(self) -> bool:
         """Whether the page's cases wait at a batch-day step (the reissue sealer): rows get checkboxes."""
-        return any(row.batch_day is not None for row in self.rows)
+        return bool(self.batch_days)
 
 
 def _target_query(

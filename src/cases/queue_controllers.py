@@ -87,6 +87,7 @@ class QueueView:
         self.titles: dict[Procedure, str] = {}
         self.counts = QueueCounts({}, {})
         self.page: QueuePage | None = None
+        self.closed_days: dict[int, str] = {}  # the page's batch days that are not today, with the reason
         self.parsed = self._parse(None)
 
     def _parse(self, default: Procedure | None) -> ParsedFilters:
@@ -127,15 +128,24 @@ class QueueView:
         results = list(await asyncio.gather(*jobs))
         if with_page:
             self.page = results.pop(0)
-        if not listing:
-            return
-        self.counts, self.titles = results
-        busiest = self.counts.first_with_work(self.offered)
-        asked = self.raw.get("procedure") in {procedure.value for procedure in self.offered}
-        if not asked and busiest is not None and busiest != self.filters.procedure:
-            self.parsed = self._parse(busiest)
-            if with_page:
-                self.page = await waiting_page(self.tenant, self.targets, self.filters)
+        if listing:
+            self.counts, self.titles = results
+            busiest = self.counts.first_with_work(self.offered)
+            asked = self.raw.get("procedure") in {procedure.value for procedure in self.offered}
+            if not asked and busiest is not None and busiest != self.filters.procedure:
+                self.parsed = self._parse(busiest)
+                if with_page:
+                    self.page = await waiting_page(self.tenant, self.targets, self.filters)
+        if self.page is not None:
+            self.closed_days = await services.closed_batch_days(self.tenant, self.page.batch_days)
+
+    @property
+    def batch_closed(self) -> str:
+        """Why the page's batch sealing is disabled today (with the next batch day), or "" when it is not."""
+        days = self.page.batch_days if self.page else set()
+        if not days or not days <= self.closed_days.keys():
+            return ""
+        return "；".join(sorted({self.closed_days[day] for day in days}))
 
     def context(self) -> dict[str, Any]:
         filters = self.filters
@@ -150,6 +160,8 @@ class QueueView:
             "errors": self.parsed.errors,
             "qs": filters.query_string(after=filters.after),  # rows and pane keep the list's page
             "page": self.page,
+            "closed_days": self.closed_days,
+            "batch_closed": self.batch_closed,
             "levels": list(Level),
             "states": QUEUE_STATES,
             "series": list(self.tenant.series),
@@ -192,6 +204,7 @@ async def _pane(
     )
     attachments = [(spec, stored.get(spec.slot)) for spec in case.definition.attachments]
     step = case.current_step
+    closed = await services.closed_batch_days(tenant, [step.batch_day] if step and step.batch_day else [])
     plan = [
         {
             "index": index,
@@ -231,6 +244,8 @@ async def _pane(
         "actionable": actionable and step is not None,
         "can_recheck": step is not None and step.recheck_to is not None and case.state is State.in_review,
         "can_edit": step is not None and step.edit and case.state is State.in_review,
+        # Not the batch day: the seal button is disabled with this reason (and the next batch day).
+        "sealing_closed": closed.get(step.batch_day) if step and step.batch_day else None,
         "reason": reason,
         "errors": errors or {},
         "message": message,

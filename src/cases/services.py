@@ -9,7 +9,7 @@ other gets ``Conflict``, with nothing written.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from cases.workflow import (
     with_recheck,
 )
 from certificates.services import Holder, IssueError, Title, issue_certificate
+from core.previews import PreviewError, preview_png
 from core.storage import read_bytes, store_bytes
 from core.uploads import CheckedUpload, UploadError, UploadSpec, check_upload
 from tenants import calendar
@@ -448,6 +449,16 @@ async def attachment_content(
     return row, read_bytes(row["sha256"])
 
 
+async def attachment_preview(tenant: Tenant, principal: Principal, case_id: int, slot: str) -> bytes:
+    """A PNG of the attachment (a PDF's first page, a photo re-encoded), for whoever may see the attachment
+    itself; rendered in the sandbox, cached by the file's hash (core.previews)."""
+    row, content = await attachment_content(tenant, principal, case_id, slot)
+    try:
+        return await preview_png(row["sha256"], content, row["media_type"])
+    except PreviewError as error:
+        raise CaseError(str(error), slot) from None
+
+
 async def is_holder(tenant: Tenant, case: CaseRecord, principal: Principal) -> bool:
     """Whether the signed-in applicant is the person the case is about (same keyed hash of the ID number)."""
     if principal.kind is not AccountKind.applicant or not case.row["holder_id_hash"]:
@@ -641,6 +652,17 @@ def batch_day_error(tenant_calendar: calendar.WorkCalendar, day_of_month: int, t
     return f"补办证书每月{day_of_month}日集中办理（遇节假日顺延），下一个集中办理日是{upcoming:%Y年%m月%d日}"
 
 
+async def closed_batch_days(tenant: Tenant, days_of_month: Iterable[int]) -> dict[int, str]:
+    """The monthly batch days among ``days_of_month`` that are not today, each with why and the next one (the
+    queue disables its sealing controls with that text; ``act`` refuses with it)."""
+    wanted = set(days_of_month)
+    if not wanted:
+        return {}
+    tenant_calendar, today = await calendar.work_calendar(tenant), calendar.today_in_china()
+    reasons = {day: batch_day_error(tenant_calendar, day, today) for day in wanted}
+    return {day: reason for day, reason in reasons.items() if reason}
+
+
 # Decisions that take a case out of the queue: where it goes, where the reason is kept, what the actor hears.
 LEAVING = {
     Action.return_: (State.returned, Case.return_reason, "已退回，填报人修改后可重新提交"),
@@ -714,9 +736,7 @@ async def act(
     elif action is not Action.approve:
         raise CaseError("不支持的操作")
     elif step.batch_day is not None:
-        error = batch_day_error(
-            await calendar.work_calendar(tenant), step.batch_day, calendar.today_in_china()
-        )
+        error = (await closed_batch_days(tenant, [step.batch_day])).get(step.batch_day)
         if error:
             raise CaseError(error)
     if index + 1 < len(plan):

@@ -92,6 +92,7 @@ class CertificateAdminController(Controller):
                 "notice": notice,
                 "csrf_token": principal.csrf_token,
             },
+            partial="certificate_admin",
             status_code=status_code,
         )
 

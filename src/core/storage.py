@@ -27,11 +27,15 @@ def store_bytes(content: bytes) -> str:
     digest = hashlib.sha256(content).hexdigest()
     target = path_of(digest)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(content)
-        partial.replace(target)  # atomic: readers never see half a file
+        write_atomically(target, content)
     return digest
+
+
+def write_atomically(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(content)
+    partial.replace(target)  # atomic: readers never see half a file
 
 
 def read_bytes(digest: str) -> bytes:
