@@ -280,3 +280,31 @@ async def test_the_void_notice_lists_lost_paper_certificates_replaced_by_reissue
     assert "（编号不详）" in notice.text and unknown["number"] in notice.text
     exported = await client.get("/t/gansu/void-notice", params={"year": "2026", "format": "csv"})
     assert "甘职改办〔2013〕1216421号" in exported.text and "纸质证书遗失" in exported.text
+
+
+async def test_voiding_asks_first_and_shows_a_busy_state(people: dict[str, Person], issued: dict) -> None:
+    """作废 cannot be undone (issue 11): htmx asks for confirmation and disables the form while it runs, then
+    swaps the list alone; without JavaScript the form still posts the whole page."""
+    tenant, authority = await ready("gansu")
+    other = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder("钱七", "110101199003070038", "男"),
+        title=TITLE,
+        issue_date=date(2026, 4, 3),
+    )
+    admin = people["tenant_admin"]
+    page = await admin.get("/t/gansu/admin/certificates/")
+    url = f"/t/gansu/admin/certificates/{other['id']}/void"
+    match = re.search(rf'<form method="post" action="{url}"[^>]*>', page.text)
+    assert match, "no void form"
+    form = match.group(0)
+    assert f'hx-post="{url}"' in form and 'hx-target="#certificate-admin"' in form
+    assert "hx-confirm=" in form and other["number"] in form
+    assert 'hx-disabled-elt="find button"' in form and f'hx-indicator="#void-busy-{other["id"]}"' in form
+    assert f'id="void-busy-{other["id"]}" class="htmx-indicator' in page.text
+    swapped = await admin.post(url, {"remark": "重复发证"}, headers={"HX-Request": "true"})
+    assert swapped.status_code == 200
+    assert swapped.text.lstrip().startswith('<div id="certificate-admin">') and "<html" not in swapped.text
+    assert "证书已作废" in swapped.text and "已作废（重复发证）" in swapped.text
