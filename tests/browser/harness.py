@@ -346,8 +346,9 @@ class Pages:
         self.contexts: list[BrowserContext] = []
         self.console: dict[Page, list[str]] = {}
 
-    async def new(self, kind: str = "phone") -> Page:
-        options = {**COMMON, **(PHONE if kind == "phone" else DESKTOP)}
+    async def new(self, kind: str = "phone", **overrides: Any) -> Page:
+        """``overrides``: context options replacing the kind's, e.g. another ``viewport``."""
+        options = {**COMMON, **(PHONE if kind == "phone" else DESKTOP), **overrides}
         context = await self.browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_MS)
@@ -528,6 +529,15 @@ async def sign_in_holder(target: Page | Frame, origin: str, *, go: bool = True) 
     await form.get_by_label("密码").fill(PASSWORD)
     await form.get_by_role("button", name="登录").click()
     await target.wait_for_url(SIGNED_IN)
+
+
+async def queue_page(pages: Pages, site: Site, who: str, **options: Any) -> Page:
+    """A desktop signed in as ``who`` on the reissue tab of the review queue."""
+    page = await pages.new("desktop", **options)
+    await sign_in_staff(page, site.origin, who)
+    await page.goto(site.url("/t/gansu/queue?procedure=reissue"))
+    await page.get_by_role("heading", name="待办案件").wait_for()
+    return page
 
 
 # --- inside a portal's iframe ------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ the server starts (run by tests/browser/conftest.py in the server's environment,
 - Gansu's allowed portal origins (the Tenant row's ``frame_ancestors``; the app caches them, hence before
   the server starts);
 - background cases filed by another employer through the case services: a few waiting at the city office's
-  clerk (so the queue has rows to move through) and one sealed on a batch day, whose certificate the
-  accessibility and embedding tests verify.
+  clerk (so the queue has rows to move through), two waiting at its sealer (the batch-day and confirmation
+  tests) and one sealed on a batch day, whose certificate the accessibility and embedding tests verify.
 
 Usage: python -m tests.browser.seed CONFIG.json  — prints what it made as JSON on stdout.
 """
@@ -68,10 +68,18 @@ async def seed(config: dict[str, Any]) -> dict[str, Any]:
             await factory.case(name, serial=serial)
             for serial, name in ((11, "赵一"), (13, "钱二"), (15, "孙三"))
         ]
+        actors = {
+            role: await staff("gansu", (CITY, role), name=f"后台{role.label}")
+            for role in (Role.clerk, Role.reviewer, Role.sealer)
+        }
+        # Two more passed by the city clerk and reviewer: they wait for the sealer (batch day, confirmation).
+        at_sealer = [await factory.case(name, serial=serial) for serial, name in ((19, "周五"), (21, "吴六"))]
+        for case_id in at_sealer:
+            for role in (Role.clerk, Role.reviewer):
+                await decide("gansu", actors[role], case_id, Action.approve)
         calendar.today_in_china = lambda: date.fromisoformat(config["batch_day"])
         sealed = await factory.case("李四", serial=17)
-        for role in (Role.clerk, Role.reviewer, Role.sealer):
-            actor = await staff("gansu", (CITY, role), name=f"后台{role.label}")
+        for actor in actors.values():
             await decide("gansu", actor, sealed, Action.approve)
         row = (
             await Certificate.select(Certificate.qr_text, Certificate.number)
@@ -79,7 +87,7 @@ async def seed(config: dict[str, Any]) -> dict[str, Any]:
             .first()
         )
         assert row is not None, "the background case did not issue a certificate"
-    return {"waiting": waiting, "sealed": sealed, "certificate": row}
+    return {"waiting": waiting, "at_sealer": at_sealer, "sealed": sealed, "certificate": row}
 
 
 def main() -> None:

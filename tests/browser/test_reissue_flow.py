@@ -20,7 +20,7 @@ import sqlite3
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Dialog, Page, expect
 
 from tests.browser.harness import (
     BATCH_DAY,
@@ -30,6 +30,7 @@ from tests.browser.harness import (
     Pages,
     Site,
     assert_no_horizontal_scroll,
+    queue_page,
     screenshot,
     sign_in_holder,
     sign_in_staff,
@@ -190,14 +191,6 @@ async def open_with_keyboard(page: Page, case_id: int) -> None:
     await expect(page.locator(f"#row-{case_id}")).to_have_attribute("aria-current", "true")
 
 
-async def queue_page(pages: Pages, site: Site, who: str) -> Page:
-    page = await pages.new("desktop")
-    await sign_in_staff(page, site.origin, who)
-    await page.goto(site.url("/t/gansu/queue?procedure=reissue"))
-    await expect(page.get_by_role("heading", name="待办案件")).to_be_visible()
-    return page
-
-
 async def approve_with_a(page: Page, case_id: int) -> None:
     await page.keyboard.press("a")
     await expect(page.locator(f"#row-{case_id}")).to_have_count(0)
@@ -263,8 +256,10 @@ async def test_city_office_works_the_case_through_the_queue_with_the_keyboard(
     sealer = await queue_page(pages, site, "sealer")
     # (The sealer's rows sit in the batch form, whose hx-push-url="false" the row links inherit.)
     await open_with_keyboard(sealer, case_id)
-    await sealer.keyboard.press("a")
+    # The seal button is disabled, with the reason and the next batch day up front; a does nothing.
     await expect(sealer.locator("#queue-pane")).to_contain_text("下一个集中办理日是2026年11月25日")
+    await expect(sealer.locator("#approve-button")).to_be_disabled()
+    await sealer.keyboard.press("a")
     await expect(sealer.locator(f"#row-{case_id}")).to_have_count(1)
     await screenshot(sealer, "desktop-02-sealer-not-batch-day")
 
@@ -273,7 +268,16 @@ async def test_city_office_works_the_case_through_the_queue_with_the_keyboard(
     await sealer.goto(site.url("/t/gansu/queue?procedure=reissue"))
     await expect(sealer.locator(f"#row-{case_id} input[type=checkbox]")).to_have_count(1)  # batch sealing
     await open_with_keyboard(sealer, case_id)
+    # Sealing cannot be undone: it asks first (hx-confirm), and goes ahead once accepted.
+    asked: list[str] = []
+
+    async def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    sealer.once("dialog", accept)
     await approve_with_a(sealer, case_id)
+    assert asked and "用印" in asked[0], asked
 
     await employer.goto(site.url(f"/t/gansu/cases/{case_id}"))
     await expect(employer.locator(".state-label")).to_have_text("已办结")
