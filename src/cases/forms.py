@@ -53,7 +53,7 @@ def _clean_value(spec: FieldSpec, raw: str, tree: OrgTree, today: date) -> Any:
     """The stored value of one non-empty input; raises ValueError with the message for the field."""
     if spec.type is FieldType.id_number:
         try:
-            return normalize_id_number(raw)
+            return normalize_id_number(raw, today=today)
         except IdNumberError as error:
             raise ValueError(str(error)) from None
     if spec.type is FieldType.name:
