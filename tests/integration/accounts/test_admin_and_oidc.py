@@ -58,13 +58,13 @@ async def test_org_admin_cannot_grant_outside_its_reach_or_make_tenant_admins(
         "/t/gansu/admin/accounts/staff",
         {"name": "钱某", "username": "qian-far", "org": "620900-city_office", "role": "clerk"},
     )
-    assert far.status_code == 422 and "只能在本单位及直属下级单位授予角色" in far.text
+    assert far.status_code == 403 and "只能在本单位及直属下级单位授予角色" in far.text
     assert 'value="qian-far"' in far.text  # the form comes back filled in
     upward = await admin.post(
         "/t/gansu/admin/accounts/staff",
         {"name": "孙某", "username": "sun-up", "org": "620102-county_hr", "role": "tenant_admin"},
     )
-    assert upward.status_code == 422 and "只有地区管理员" in upward.text
+    assert upward.status_code == 403 and "地区管理员只能由系统管理员用命令行创建" in upward.text
     assert not await Account.exists().where(Account.username.is_in(["qian-far", "sun-up"]))
 
 
