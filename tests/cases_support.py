@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
+from accounts.identity import check_character
 from accounts.roles import AccountKind, Role
 from accounts.services import create_applicant, create_staff
 from accounts.sessions import Grant, Principal
@@ -165,8 +166,7 @@ async def decide(slug: str, actor: Principal, case_id: int, action: Any, reason:
 def id_number(region: str = "622826", birthday: str = "19800101", serial: int = 1) -> str:
     """A GB 11643 ID number with a correct check digit (serial odd: male, even: female)."""
     body = f"{region}{birthday}{serial:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check_character(body)
 
 
 # A Gansu reissue's title part: a county school teacher's intermediate certificate, number unknown ("-1").

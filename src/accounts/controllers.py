@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
+    HTTP_403_FORBIDDEN,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
 )
@@ -299,9 +300,8 @@ class AccountAdminController(Controller):
         accounts = await services.managed_accounts(tenant, managed)
         for account in accounts:
             account["shown_id_number"] = services.shown_id_number(tenant, account, principal)
-        roles = [
-            role for role in Role if role is not Role.tenant_admin or Role.tenant_admin in principal.roles
-        ]
+        # Nobody grants the tenant admin role here (services.ensure_role_grantable): the command line does.
+        roles = [role for role in Role if role is not Role.tenant_admin]
         return render(
             request,
             "accounts/admin_accounts.html",
@@ -328,12 +328,13 @@ class AccountAdminController(Controller):
         try:
             notice = await action()
         except services.AccountError as error:
+            forbidden = isinstance(error, services.AccountForbidden)
             return await self._page(
                 request,
                 tenant,
                 errors={error.field or "form": error.message},
                 form=form,
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                status_code=HTTP_403_FORBIDDEN if forbidden else HTTP_422_UNPROCESSABLE_ENTITY,
             )
         return await self._page(request, tenant, notice=notice)
 
@@ -371,7 +372,7 @@ class AccountAdminController(Controller):
         async def action() -> str:
             org_id, _ = await services.parse_grant(tenant, form["org"], Role.clerk.value)
             if org_id not in await services.manageable_org_ids(tenant, principal):
-                raise services.AccountError("只能为本单位及直属下级单位的人员开户", "org")
+                raise services.AccountForbidden("只能为本单位及直属下级单位的人员开户", "org")
             await services.create_applicant(
                 tenant,
                 services.actor_of(principal),

@@ -18,7 +18,7 @@ from accounts import secrets as pii
 from accounts.identity import IdNumberError, initial_password, mask_id_number, normalize_id_number
 from accounts.oidc import OidcIdentity
 from accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
-from accounts.roles import AccountKind, Role
+from accounts.roles import ADMIN_ROLES, AccountKind, Role
 from accounts.sessions import Principal, end_all_sessions, now_utc, start_session
 from accounts.tables import Account, RoleGrant, SignInAttempt, UnitAdminApplication, WebSession
 from audit.services import Actor, record
@@ -40,6 +40,10 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.message, self.field = message, field
         super().__init__(message)
+
+
+class AccountForbidden(AccountError):
+    """The principal may not do this to this account or grant (HTTP 403)."""
 
 
 def actor_of(principal: Principal, role: Role | None = None, org_code: str | None = None) -> Actor:
@@ -233,36 +237,104 @@ async def _grant(tenant: Tenant, account_id: int, org_id: int, role: Role) -> No
 # --- who may manage whom (seed 001 五, seed 003 三(二)) ---------------------------------------------------
 
 
-async def manageable_org_ids(tenant: Tenant, principal: Principal) -> set[int]:
-    """An org admin manages accounts of their own org and its direct children; a tenant admin all of them."""
+@dataclass(frozen=True)
+class _Reach:
+    """One administrative grant of the principal: its role, the orgs it manages, and its own org with the
+    org's ancestors (where an equal role is out of its reach)."""
+
+    role: Role
+    orgs: frozenset[int]
+    at_or_above: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _Authority:
+    reaches: tuple[_Reach, ...]
+    root: int
+
+    @property
+    def orgs(self) -> set[int]:
+        return {org for reach in self.reaches for org in reach.orgs}
+
+    def refusal(self, org_id: int, role: Role) -> str | None:
+        """Why none of the principal's grants may manage a grant of ``role`` at ``org_id``: "reach" (not an
+        org they manage) or "rank" (the role is equal to or above theirs at or above their org); None if one
+        may. A tenant-wide role stands at the root wherever it was granted."""
+        position = self.root if role.tenant_wide else org_id
+        refusal = "reach"
+        for reach in self.reaches:
+            if org_id not in reach.orgs:
+                continue
+            outranks = role.rank > reach.role.rank
+            equals_above = role.rank == reach.role.rank and position in reach.at_or_above
+            if not (outranks or equals_above):
+                return None
+            refusal = "rank"
+        return refusal
+
+
+async def _authority(tenant: Tenant, principal: Principal) -> _Authority:
+    """An org admin manages accounts of their own org and its direct children; a tenant admin all of them;
+    in either case only below their own rank (``Role.rank``)."""
     orgs = await Org.select(Org.id, Org.code, Org.parent).where(Org.tenant == tenant.id)
-    if Role.tenant_admin in principal.roles:
-        return {org["id"] for org in orgs}
-    own = {org["id"] for org in orgs if org["code"] in principal.orgs_with(Role.org_admin)}
-    return own | {org["id"] for org in orgs if org["parent"] in own}
+    parent = {org["id"]: org["parent"] for org in orgs}
+    by_code = {org["code"]: org["id"] for org in orgs}
+    root = next(org_id for org_id, parent_id in parent.items() if parent_id is None)
+    reaches = []
+    for grant in principal.grants:
+        if grant.role not in ADMIN_ROLES or grant.org_code not in by_code:
+            continue
+        if grant.role.tenant_wide:
+            own, managed = root, set(parent)
+        else:
+            own = by_code[grant.org_code]
+            managed = {own} | {child for child, parent_id in parent.items() if parent_id == own}
+        line: set[int] = set()  # the grant's org and its ancestors, up to the root
+        step: int | None = own
+        while step is not None and step not in line:
+            line.add(step)
+            step = parent[step]
+        reaches.append(_Reach(grant.role, frozenset(managed), frozenset(line)))
+    return _Authority(tuple(reaches), root)
+
+
+async def manageable_org_ids(tenant: Tenant, principal: Principal) -> set[int]:
+    """The orgs whose people and accounts the principal may manage (subject to the ranks of the accounts)."""
+    return (await _authority(tenant, principal)).orgs
 
 
 async def ensure_manages(tenant: Tenant, principal: Principal, account_id: int) -> dict[str, Any]:
+    """The account, if the principal may manage it: an applicant filed under an org they manage, or staff
+    whose every grant they could have made. Raises AccountForbidden otherwise."""
     account = await account_in_tenant(tenant, account_id)
     if account is None:
         raise AccountError("账号不存在")
-    managed = await manageable_org_ids(tenant, principal)
-    grant_orgs = {
-        row["org"] for row in await RoleGrant.select(RoleGrant.org).where(RoleGrant.account == account_id)
-    }
+    authority = await _authority(tenant, principal)
     if account["kind"] == AccountKind.applicant:
-        if account["org"] not in managed:
-            raise AccountError("无权管理该账号：只能管理本单位及直属下级单位的人员")
-    elif not grant_orgs or not grant_orgs <= managed:
-        raise AccountError("无权管理该账号：只能管理本单位及直属下级单位的账号")
+        if account["org"] not in authority.orgs:
+            raise AccountForbidden("无权管理该账号：只能管理本单位及直属下级单位的人员")
+        return account
+    grants = await RoleGrant.select(RoleGrant.org, RoleGrant.role).where(RoleGrant.account == account_id)
+    refusals = {(authority.refusal(row["org"], Role(row["role"])), Role(row["role"])) for row in grants}
+    outranking = [role for refusal, role in refusals if refusal == "rank"]
+    if outranking:
+        highest = max(outranking, key=lambda role: role.rank)
+        raise AccountForbidden(f"无权管理该账号：对方持有与您同级或更高的角色（{highest.label}）")
+    if not grants or any(refusal for refusal, _ in refusals):
+        raise AccountForbidden("无权管理该账号：只能管理本单位及直属下级单位的账号")
     return account
 
 
 async def ensure_role_grantable(tenant: Tenant, principal: Principal, org_id: int, role: Role) -> None:
-    if role is Role.tenant_admin and Role.tenant_admin not in principal.roles:
-        raise AccountError("只有地区管理员可以授予地区管理员角色", "role")
-    if org_id not in await manageable_org_ids(tenant, principal):
-        raise AccountError("只能在本单位及直属下级单位授予角色", "org")
+    """Granting and revoking alike: only a role below one's own, or the same role at an org below one's
+    own."""
+    refusal = (await _authority(tenant, principal)).refusal(org_id, role)
+    if refusal == "rank":
+        if role is Role.tenant_admin:
+            raise AccountForbidden("地区管理员只能由系统管理员用命令行创建（zhicheng create-staff）", "role")
+        raise AccountForbidden(f"不能授予与您同级或更高的角色：{role.label}只能由上级单位授予", "role")
+    if refusal == "reach":
+        raise AccountForbidden("只能在本单位及直属下级单位授予角色", "org")
 
 
 async def grant_role(tenant: Tenant, principal: Principal, account_id: int, org_id: int, role: Role) -> None:
@@ -276,6 +348,7 @@ async def grant_role(tenant: Tenant, principal: Principal, account_id: int, org_
 
 async def revoke_role(tenant: Tenant, principal: Principal, account_id: int, org_id: int, role: Role) -> None:
     await ensure_manages(tenant, principal, account_id)
+    await ensure_role_grantable(tenant, principal, org_id, role)
     await RoleGrant.delete().where(
         RoleGrant.account == account_id, RoleGrant.org == org_id, RoleGrant.role == role.value
     )

@@ -53,7 +53,7 @@ def _clean_value(spec: FieldSpec, raw: str, tree: OrgTree, today: date) -> Any:
     """The stored value of one non-empty input; raises ValueError with the message for the field."""
     if spec.type is FieldType.id_number:
         try:
-            return normalize_id_number(raw)
+            return normalize_id_number(raw, today=today)
         except IdNumberError as error:
             raise ValueError(str(error)) from None
     if spec.type is FieldType.name:
@@ -86,7 +86,7 @@ def _clean_value(spec: FieldSpec, raw: str, tree: OrgTree, today: date) -> Any:
     if len(raw) > spec.max_length:
         raise ValueError(f"{spec.label}最多{spec.max_length}个字")
     if spec.pattern is not None:
-        match = re.fullmatch(spec.pattern, raw)
+        match = spec.pattern.fullmatch(raw)
         if match is None:
             raise ValueError(spec.pattern_message or f"{spec.label}格式不正确")
         if spec.normalize is not None:

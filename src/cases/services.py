@@ -612,14 +612,13 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
 # --- acting on a case -------------------------------------------------------------------------------------
 
 
-async def _acted(case_id: int, since: datetime | None) -> dict[Role, set[int]]:
-    """Who has acted on the case in which role since it was last submitted (separation of duties)."""
+async def _acted(case_id: int) -> dict[Role, set[int]]:
+    """Who has acted on the case in which role, over its whole life (separation of duties): a reviewer of an
+    earlier round, before a return and resubmission, is still its reviewer (甘职改办〔2020〕2号 五(四))."""
     query = CaseEvent.select(CaseEvent.role, CaseEvent.account).where(
         CaseEvent.case == case_id,
         CaseEvent.action.is_in([Action.approve.value, Action.recheck.value, Action.submit.value]),
     )
-    if since is not None:
-        query = query.where(CaseEvent.at >= since)
     acted: dict[Role, set[int]] = {}
     for row in await query:
         if row["role"] and row["account"]:
@@ -700,7 +699,7 @@ async def act(
     if len(reason) > REASON_MAX:
         raise CaseError(f"理由最多{REASON_MAX}字", "reason")
     if action in (Action.approve, Action.recheck):
-        acted = await _acted(case.id, case.row["submitted_at"])
+        acted = await _acted(case.id)
         violation = separation_violation(acted, step.role, principal.account_id or 0)
         if violation:
             raise CaseError(f"{violation}：您已在本案件中担任其他角色")

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from accounts.roles import Role
+from core.patterns import AdminPattern, PatternError, admin_pattern
 from tenants.preset_reader import LineLoader, Mapping, PresetError, Reader
 from tenants.vocabulary import CertificateScope, Level, OrgKind, Procedure, Route
 
@@ -86,7 +87,7 @@ class FieldSpec:
     required_when: dict[str, frozenset[str]] | None = None
     choices: tuple[tuple[str, str], ...] = ()  # (value, label); vocabulary types fill them in
     org_kinds: tuple[OrgKind, ...] = ()
-    pattern: str | None = None
+    pattern: AdminPattern | None = None  # compiled once, with RE2 (core.patterns)
     pattern_message: str | None = None
     normalize: str | None = None  # a regex replacement template giving the stored form
     max_length: int = 64
@@ -285,17 +286,26 @@ class _ProcedureReader:
             if missing:
                 raise self.fail(spec, f"字段 {name} 的机构类型 {', '.join(missing)} 在本地区机构树中不存在")
         pattern = spec.get("pattern")
+        compiled: AdminPattern | None = None
         if pattern is not None:
             if kind is not FieldType.text:
                 raise self.fail(spec, f"只有 text 字段可以写 pattern（字段 {name}）")
+            if not isinstance(pattern, str):
+                raise self.fail(spec, f"字段 {name} 的 pattern 应为文本")
             try:
-                re.compile(pattern)
-            except re.error as error:
-                raise self.fail(spec, f"字段 {name} 的 pattern 不是有效的正则表达式：{error}") from None
+                compiled = admin_pattern(pattern)
+            except PatternError as error:
+                raise self.fail(spec, f"字段 {name} 的 pattern 不能使用：{error}") from None
             if "pattern_message" not in spec:
                 raise self.fail(spec, f"字段 {name} 写了 pattern，也须写 pattern_message（格式不符时的提示）")
-        if "normalize" in spec and pattern is None:
-            raise self.fail(spec, f"字段 {name} 的 normalize 需要 pattern")
+        normalize = spec.get("normalize")
+        if normalize is not None:
+            if compiled is None:
+                raise self.fail(spec, f"字段 {name} 的 normalize 需要 pattern")
+            try:
+                compiled.check_template(str(normalize))
+            except PatternError as error:
+                raise self.fail(spec, f"字段 {name} 的 normalize 不能使用：{error}") from None
         max_length = spec.get("max_length", 64)
         if not isinstance(max_length, int) or not 1 <= max_length <= MAX_FIELD_LENGTH:
             raise self.fail(spec, f"max_length 应为 1–{MAX_FIELD_LENGTH} 的整数")
@@ -316,9 +326,9 @@ class _ProcedureReader:
             required_when=required_when,
             choices=choices,
             org_kinds=org_kinds,
-            pattern=pattern,
+            pattern=compiled,
             pattern_message=spec.get("pattern_message"),
-            normalize=spec.get("normalize"),
+            normalize=None if normalize is None else str(normalize),
             max_length=max_length,
             help=str(spec.get("help", "")),
             derive=derive,

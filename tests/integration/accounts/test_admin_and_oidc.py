@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfWriter
 
 from accounts.roles import Role
+from accounts.services import applicant_by_id_number
 from accounts.tables import Account, RoleGrant
 from audit.services import events_for
 from tenants.services import get_tenant
@@ -57,13 +58,13 @@ async def test_org_admin_cannot_grant_outside_its_reach_or_make_tenant_admins(
         "/t/gansu/admin/accounts/staff",
         {"name": "钱某", "username": "qian-far", "org": "620900-city_office", "role": "clerk"},
     )
-    assert far.status_code == 422 and "只能在本单位及直属下级单位授予角色" in far.text
+    assert far.status_code == 403 and "只能在本单位及直属下级单位授予角色" in far.text
     assert 'value="qian-far"' in far.text  # the form comes back filled in
     upward = await admin.post(
         "/t/gansu/admin/accounts/staff",
         {"name": "孙某", "username": "sun-up", "org": "620102-county_hr", "role": "tenant_admin"},
     )
-    assert upward.status_code == 422 and "只有地区管理员" in upward.text
+    assert upward.status_code == 403 and "地区管理员只能由系统管理员用命令行创建" in upward.text
     assert not await Account.exists().where(Account.username.is_in(["qian-far", "sun-up"]))
 
 
@@ -87,6 +88,26 @@ async def test_creating_an_applicant_checks_the_id_number(people: dict[str, Pers
         {"name": "张三", "id_number": APPLICANT_ID, "org": "620102-employer-school"},
     )
     assert duplicate.status_code == 422 and "已有账号" in duplicate.text
+
+
+async def test_an_org_admin_opens_an_account_for_an_older_person(people: dict[str, Person]) -> None:
+    """Born in 1972 in 兰州市城关区 (listed by stdnum only from 1983): the account is opened and signs in."""
+    admin = people["county_admin"]
+    refused = await admin.post(
+        "/t/gansu/admin/accounts/applicants",
+        {"name": "兰某", "id_number": "620102197202300251", "org": "620102-employer-school"},
+    )
+    assert refused.status_code == 422 and "身份证号中的出生日期无效" in refused.text
+    response = await admin.post(
+        "/t/gansu/admin/accounts/applicants",
+        {"name": "兰某", "id_number": "620102197203150259", "org": "620102-employer-school"},
+    )
+    assert response.status_code == 200, response.text
+    assert "已为 兰某 开通账号" in response.text
+    tenant = await get_tenant("gansu")
+    assert tenant is not None
+    account = await applicant_by_id_number(tenant, "620102197203150259")
+    assert account is not None and account["name"] == "兰某"
 
 
 async def test_unit_admin_application_is_decided_by_the_parent_org(people: dict[str, Person]) -> None:

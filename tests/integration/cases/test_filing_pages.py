@@ -15,7 +15,7 @@ import pytest
 
 from accounts.roles import Role
 from cases.controllers import UPLOAD_BODY_LIMIT
-from cases.services import act, attachments_of, load_case
+from cases.services import act, attachments_of, form_values, load_case
 from cases.workflow import Action, State
 from tenants import calendar
 from tenants.vocabulary import Procedure
@@ -376,6 +376,29 @@ async def test_employer_clerk_files_a_gansu_reissue_for_staff(
     response = await stranger.client.get("/t/gansu/cases/99999999")
     assert response.status_code == 404 and "案件不存在" in text_of(response)
     assert f"/cases/{case_id}" not in text_of(await stranger.client.get("/t/gansu/cases"))
+
+
+async def test_the_holder_id_number_of_an_older_person_is_accepted_in_the_filing_form(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    """Born in 1972 in 兰州市城关区, a district stdnum lists only from 1983: the ID is real and accepted."""
+    clerk = await signed_in_staff(new_client, "gansu", ("620102-employer-school", Role.clerk))
+    case_id = await start(clerk, "gansu", "reissue", filer_org="620102-employer-school")
+    url = f"/t/gansu/cases/{case_id}/parts/0"
+    refused = {
+        "620102197202300251": "身份证号中的出生日期无效",  # 30 February
+        "990101197203150256": "身份证号中的地区码 990101 不存在，请核对前6位",
+        "620102203001010010": "身份证号中的出生日期晚于今天，请核对",
+    }
+    for typed, message in refused.items():
+        response = await save(clerk, url, {"holder_name": "兰某", "id_number": typed, "gender": "男"})
+        assert response.status_code == 422
+        assert error_of(text_of(response), "id_number") == message
+    older = {"holder_name": "兰某", "id_number": "620102197203150259", "gender": "男"}
+    response = await save(clerk, url, older)
+    assert response.status_code == 303, text_of(response)
+    where = await tenant("gansu")
+    assert form_values(where, await load_case(where, case_id))["id_number"] == "620102197203150259"
 
 
 async def test_start_refusals_are_told_in_chinese(

@@ -312,6 +312,29 @@ async def test_reissue_reviewer_and_sealer_must_differ(on_day) -> None:
         await decide("gansu", both, case_id, Action.approve)
 
 
+async def test_a_reviewer_cannot_seal_the_case_in_a_later_round(on_day) -> None:
+    """甘职改办〔2020〕2号 五(四) holds for the whole life of the case, not only since the last submission."""
+    on_day(REISSUE_BATCH_DAY)
+    filer = await staff("gansu", ("620102-employer-hospital", Role.clerk))
+    case_id = await build_case(
+        "gansu", Procedure.reissue, filer, reissue_parts("intermediate"), REISSUE_FILES
+    )
+    clerk = await staff("gansu", ("620100-city_office", Role.clerk))
+    both = await staff("gansu", ("620100-city_office", Role.reviewer), ("620100-city_office", Role.sealer))
+    other_reviewer = await staff("gansu", ("620100-city_office", Role.reviewer))
+    other_sealer = await staff("gansu", ("620100-city_office", Role.sealer))
+    await submit("gansu", filer, case_id)
+    await decide("gansu", clerk, case_id, Action.approve)
+    await decide("gansu", both, case_id, Action.approve)
+    await decide("gansu", other_sealer, case_id, Action.return_, reason="照片不清晰，请重新上传")
+    await submit("gansu", filer, case_id)
+    await decide("gansu", clerk, case_id, Action.approve)
+    await decide("gansu", other_reviewer, case_id, Action.approve)
+    with pytest.raises(CaseError, match="审核员和用印员不得为同一人"):
+        await decide("gansu", both, case_id, Action.approve)
+    assert await state_of("gansu", case_id) is State.in_review
+
+
 async def test_reissue_refusals_of_the_seed(on_day) -> None:
     on_day(REISSUE_BATCH_DAY)
     filer = await staff("gansu", ("620102-employer-hospital", Role.clerk))

@@ -159,3 +159,21 @@ async def test_only_the_tenant_admin_may_see_or_change_definitions(
     assert (await other_tenant.client.get(URL)).status_code in (303, 401, 403)
     row = await procedure_source(await tenant("gansu"), Procedure.collection)
     assert row is not None and row["source"] == collection_row["source"]
+
+
+async def test_a_pattern_with_lookaround_is_refused_when_saved(admin: Person) -> None:
+    """RE2 runs the patterns (no backtracking): a lookahead cannot be run and is refused with its line."""
+    row = await procedure_source(await tenant("gansu"), Procedure.reissue)
+    assert row is not None
+    source = row["source"]
+    lines = source.split("\n")
+    line = lines.index("  - name: old_certificate_no") + 1
+    old = "    pattern: ^(-1|[0-9A-Za-z][0-9A-Za-z-]{0,31})$\n"
+    assert old in source
+    broken = source.replace(old, "    pattern: ^(?!0)[0-9A-Za-z]+$\n", 1)
+    response = await admin.post(f"{URL}/reissue", {"source": broken})
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    assert f"第{line}行" in page and "old_certificate_no 的 pattern 不能使用" in page and "前后断言" in page
+    stored = await procedure_source(await tenant("gansu"), Procedure.reissue)
+    assert stored is not None and stored["source"] == source

@@ -3,6 +3,7 @@ presets' definitions (no database)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -18,6 +19,7 @@ from tenants.vocabulary import Procedure
 
 TODAY = date(2026, 11, 23)
 PRESETS = {path.stem: read_preset(path) for path in preset_paths()}
+TREE = OrgTree(PRESETS["gansu"].orgs)
 
 
 def definition(slug: str, procedure: Procedure) -> tuple[ProcedureDefinition, OrgTree]:
@@ -255,3 +257,55 @@ def test_a_broken_definition_names_its_line() -> None:
     with pytest.raises(PresetError) as error:
         definition_from_text(text, Procedure.reissue, preset.series, kinds, "reissue")
     assert error.value.line is not None and "somewhere" in str(error.value)
+
+
+OLD_NUMBER_PATTERN = "pattern: ^(-1|[0-9A-Za-z][0-9A-Za-z-]{0,31})$"
+
+
+def reissue_with_old_number_pattern(pattern: str) -> ProcedureDefinition:
+    """The Gansu reissue definition with an administrator's own pattern for the old certificate number."""
+    preset = PRESETS["gansu"]
+    text = preset.procedures[Procedure.reissue]
+    assert OLD_NUMBER_PATTERN in text
+    kinds = frozenset(node.kind for node in preset.orgs)
+    edited = text.replace(OLD_NUMBER_PATTERN, f"pattern: {pattern}", 1)
+    return definition_from_text(edited, Procedure.reissue, preset.series, kinds, "reissue")
+
+
+def test_a_catastrophic_pattern_answers_at_once() -> None:
+    # '^(a+)+$' backtracks exponentially in Python's re: 26 characters took 7 s in the event loop.
+    reissue = reissue_with_old_number_pattern("'^(a+)+$'")
+    fields = reissue.parts[1].fields
+    started = time.perf_counter()
+    cleaned = clean_fields(fields, {"old_certificate_no": "a" * 30 + "!"}, {}, tree=TREE, today=TODAY)
+    assert time.perf_counter() - started < 1
+    assert cleaned.errors["old_certificate_no"].startswith("老证书管理号只能是")
+    accepted = clean_fields(fields, {"old_certificate_no": "a" * 30}, {}, tree=TREE, today=TODAY)
+    assert accepted.values["old_certificate_no"] == "a" * 30
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        (r"'^(?=\d)[0-9A-Z]+$'", "(?="),  # lookahead
+        (r"'^(?<!-)\d+$'", "(?<"),  # lookbehind
+        (r"'^(\d)\1$'", r"\1"),  # backreference
+        ("'^(a$'", "missing )"),
+    ],
+)
+def test_a_pattern_re2_cannot_run_is_refused_with_its_line(pattern: str, problem: str) -> None:
+    with pytest.raises(PresetError) as error:
+        reissue_with_old_number_pattern(pattern)
+    assert error.value.line is not None
+    assert "old_certificate_no 的 pattern 不能使用" in error.value.message
+    assert "前后断言" in error.value.message and problem in error.value.message
+
+
+def test_a_normalize_template_must_name_groups_the_pattern_has() -> None:
+    preset = PRESETS["gansu"]
+    kinds = frozenset(node.kind for node in preset.orgs)
+    text = preset.procedures[Procedure.reissue]
+    text = text.replace(r"normalize: \1〔\2〕\3号", r"normalize: \1〔\2〕\4号", 1)
+    with pytest.raises(PresetError) as error:
+        definition_from_text(text, Procedure.reissue, preset.series, kinds, "reissue")
+    assert error.value.line is not None and r"\4" in error.value.message
