@@ -62,14 +62,16 @@ def test_collection_form_derives_the_number_when_forgotten() -> None:
 def test_document_number_is_checked_and_normalised() -> None:
     reissue, tree = definition("gansu", Procedure.reissue)
     fields = reissue.parts[1].fields
-    good = clean_fields(fields, {"qualification_doc_no": "甘职改办[2013]121 号"}, {}, tree=tree, today=TODAY)
-    assert good.values["qualification_doc_no"] == "甘职改办〔2013〕121号"
+    # A Chinese input method types the full-width space (U+3000), which RE2's \\s does not cover.
+    for typed in ("甘职改办[2013]121 号", "甘职改办　〔2013〕　121号"):
+        good = clean_fields(fields, {"qualification_doc_no": typed}, {}, tree=tree, today=TODAY)
+        assert good.values["qualification_doc_no"] == "甘职改办〔2013〕121号"
     bad = clean_fields(fields, {"qualification_doc_no": "121号"}, {}, tree=tree, today=TODAY)
     assert bad.errors["qualification_doc_no"] == "资格文件号格式应如“甘职改办〔2013〕121号”"
 
     digitization, tree = definition("ningxia", Procedure.digitization)
     fields = digitization.parts[1].fields
-    for typed in ("宁人社函[2019]210号", "宁人社函〔2019〕210号", "宁人社函［2019］210 号"):
+    for typed in ("宁人社函[2019]210号", "宁人社函〔2019〕210号", "宁人社函［2019］210 号", "宁人社函　[2019]　210号"):
         cleaned = clean_fields(fields, {"qualification_doc_no": typed}, {}, tree=tree, today=TODAY)
         assert cleaned.values["qualification_doc_no"] == "宁人社函[2019]210号"
     cleaned = clean_fields(
