@@ -62,7 +62,7 @@ def test_collection_form_derives_the_number_when_forgotten() -> None:
 def test_document_number_is_checked_and_normalised() -> None:
     reissue, tree = definition("gansu", Procedure.reissue)
     fields = reissue.parts[1].fields
-    # A Chinese input method types the full-width space (U+3000), which RE2's \\s does not cover.
+    # A Chinese input method types the full-width space (U+3000), which RE2's \s does not cover.
     for typed in ("甘职改办[2013]121 号", "甘职改办　〔2013〕　121号"):
         good = clean_fields(fields, {"qualification_doc_no": typed}, {}, tree=tree, today=TODAY)
         assert good.values["qualification_doc_no"] == "甘职改办〔2013〕121号"
