@@ -20,7 +20,14 @@ from litestar.status_codes import (
 from accounts import oidc, services
 from accounts.roles import Role
 from accounts.sessions import end_session, save_session_data
-from accounts.web import Access, ensure_session, principal_of, require_principal, set_session
+from accounts.web import (
+    Access,
+    client_address,
+    ensure_session,
+    principal_of,
+    require_principal,
+    set_session,
+)
 from audit.services import Actor, record
 from core.storage import read_bytes
 from core.web import render
@@ -39,10 +46,6 @@ def _safe_next(slug: str, candidate: str | None) -> str:
     if candidate and candidate.startswith(f"/t/{slug}/") and "//" not in candidate and "\\" not in candidate:
         return candidate
     return f"/t/{slug}/me"
-
-
-def _client(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _see_other(path: str) -> Redirect:
@@ -153,7 +156,7 @@ class SignInController(Controller):
             id_number=form["id_number"],
             name=form["name"],
             password=form["password"],
-            client=_client(request),
+            client=client_address(request),
         )
         if isinstance(result, services.SignInFailure):
             return await self._failed(request, tenant, result, form, "applicant")
@@ -163,7 +166,7 @@ class SignInController(Controller):
     async def signin_staff(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Any:
         form = _form_values(await request.form(), "username", "password", "next")
         result = await services.sign_in_staff(
-            tenant, username=form["username"], password=form["password"], client=_client(request)
+            tenant, username=form["username"], password=form["password"], client=client_address(request)
         )
         if isinstance(result, services.SignInFailure):
             return await self._failed(request, tenant, result, form, "staff")
