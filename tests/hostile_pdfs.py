@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 
-PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
 
-
-def pdf_of(catalog_extra: bytes, *objects: bytes) -> bytes:
+def pdf_of(catalog_extra: bytes, *objects: bytes, page_extra: bytes = b"") -> bytes:
     """A one-page PDF: object 1 is the catalog (with ``catalog_extra`` among its entries), 2 the page tree,
-    3 the page, and ``objects`` follow as 4, 5, …; a classic cross-reference table indexes them all."""
+    3 the page (with ``page_extra``), and ``objects`` follow as 4, 5, …; a classic cross-reference table
+    indexes them all."""
     bodies = [
         b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        PAGE,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + page_extra + b" >>",
         *objects,
     ]
     out = io.BytesIO()

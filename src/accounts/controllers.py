@@ -30,7 +30,7 @@ from accounts.web import (
 )
 from audit.services import Actor, record
 from core.storage import read_bytes
-from core.web import render
+from core.web import render, uploaded_file
 from tenants.controllers import TENANT_DEPENDENCIES
 from tenants.tables import Org, Tenant
 
@@ -558,10 +558,11 @@ class UnitAdminController(Controller):
         )
         if application is None:
             raise NotFoundException("申请不存在或无权查看")
-        return Response(
+        return uploaded_file(
             read_bytes(application["form_sha256"]),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="unit-admin-{application_id}.pdf"'},
+            "application/pdf",
+            f"unit-admin-{application_id}",
+            f"单位管理员申请表-{application_id}",
         )
 
     @post(

@@ -42,6 +42,8 @@ async def test_a_good_scan_becomes_a_versioned_transparent_stamp(people: dict[st
     assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
     scan = await admin.client.get(f"/t/gansu/admin/seals/{row['id']}/scan")
     assert scan.content == sample_scan()
+    assert scan.headers["content-disposition"].startswith('attachment; filename="seal-')
+    assert "sandbox" in scan.headers["content-security-policy"]
 
 
 async def test_a_blank_scan_is_refused_next_to_the_field_and_the_form_kept(people: dict[str, Person]) -> None:
