@@ -23,6 +23,7 @@ from core.uploads import (
     UploadSpec,
     check_pdf,
     check_upload,
+    photo_as_jpeg,
 )
 from tests.hostile_pdfs import pdf_of
 
@@ -365,3 +366,13 @@ async def test_a_looser_spec_for_a_two_inch_photo_still_gets_the_notices_limits(
     assert await _refusal(_padded_jpeg(_jpeg(), 600 * KB), loose) == "文件大小 600 KB 超过上限 512 KB"
     message = await _refusal(_encode(_picture(), "PNG"), loose)
     assert message == "文件不是 JPG（内容是 PNG 图片）：只接受 JPG 照片（按内容判断，不看扩展名）"
+
+
+async def test_a_png_photo_becomes_the_jpeg_a_certificate_embeds_in_the_sandbox() -> None:
+    png = _encode(_picture(), "PNG")
+    jpeg = await photo_as_jpeg(png, "image/png")
+    with Image.open(io.BytesIO(jpeg)) as converted:
+        assert converted.format == "JPEG" and converted.size == (413, 531)
+    assert await photo_as_jpeg(jpeg, "image/jpeg") is jpeg
+    with pytest.raises(UploadError, match="照片无法转换为 JPEG"):
+        await photo_as_jpeg(png[:200], "image/png")
