@@ -10,6 +10,7 @@ import re
 import numpy as np
 from PIL import Image
 from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
 
 _serial = itertools.count(1)
 
@@ -43,14 +44,16 @@ def jpeg_of_size(size: int, width: int = 800, height: int = 600) -> bytes:
 
 
 def pdf_of_size(size: int) -> bytes:
-    """A one-page PDF of exactly ``size`` bytes, made large by an embedded file of random bytes."""
+    """A one-page PDF of exactly ``size`` bytes, made large by a comment in the page's content stream (an
+    embedded file would be refused as active content)."""
     padding = 0
     for _ in range(4):
         writer = PdfWriter()
-        writer.add_blank_page(595, 842)
+        page = writer.add_blank_page(595, 842)
         if padding:
-            data = np.random.default_rng(3).integers(0, 255, padding, dtype=np.uint8).tobytes()
-            writer.add_attachment("padding.bin", data)
+            stream = DecodedStreamObject()
+            stream.set_data(b"%" + b"0" * max(0, padding - 1))
+            page[NameObject("/Contents")] = writer._add_object(stream)
         buffer = io.BytesIO()
         writer.write(buffer)
         content = buffer.getvalue()

@@ -21,10 +21,17 @@ from litestar.status_codes import (
 from accounts import oidc, services
 from accounts.roles import Role
 from accounts.sessions import end_session, save_session_data
-from accounts.web import Access, ensure_session, principal_of, require_principal, set_session
+from accounts.web import (
+    Access,
+    client_address,
+    ensure_session,
+    principal_of,
+    require_principal,
+    set_session,
+)
 from audit.services import Actor, record
 from core.storage import read_bytes
-from core.web import render
+from core.web import render, uploaded_file
 from tenants.controllers import TENANT_DEPENDENCIES
 from tenants.tables import Org, Tenant
 
@@ -40,10 +47,6 @@ def _safe_next(slug: str, candidate: str | None) -> str:
     if candidate and candidate.startswith(f"/t/{slug}/") and "//" not in candidate and "\\" not in candidate:
         return candidate
     return f"/t/{slug}/me"
-
-
-def _client(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _see_other(path: str) -> Redirect:
@@ -154,7 +157,7 @@ class SignInController(Controller):
             id_number=form["id_number"],
             name=form["name"],
             password=form["password"],
-            client=_client(request),
+            client=client_address(request),
         )
         if isinstance(result, services.SignInFailure):
             return await self._failed(request, tenant, result, form, "applicant")
@@ -164,7 +167,7 @@ class SignInController(Controller):
     async def signin_staff(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Any:
         form = _form_values(await request.form(), "username", "password", "next")
         result = await services.sign_in_staff(
-            tenant, username=form["username"], password=form["password"], client=_client(request)
+            tenant, username=form["username"], password=form["password"], client=client_address(request)
         )
         if isinstance(result, services.SignInFailure):
             return await self._failed(request, tenant, result, form, "staff")
@@ -556,10 +559,11 @@ class UnitAdminController(Controller):
         )
         if application is None:
             raise NotFoundException("申请不存在或无权查看")
-        return Response(
+        return uploaded_file(
             read_bytes(application["form_sha256"]),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="unit-admin-{application_id}.pdf"'},
+            "application/pdf",
+            f"unit-admin-{application_id}",
+            f"单位管理员申请表-{application_id}",
         )
 
     @post(

@@ -447,6 +447,23 @@ async def _throttled(tenant: Tenant, buckets: list[tuple[str, int]], now: dateti
     return None
 
 
+async def take_attempt(tenant: Tenant, bucket: str, limit: int, now: datetime | None = None) -> int | None:
+    """The sign-in throttle's table and window for another public action (the certificate file check, bucket
+    ``file-check:<client>``): counts one attempt unless ``limit`` are already counted within the window, then
+    answers the seconds to wait instead. Stored in the database, so every app process counts the same."""
+    moment = now or now_utc()
+    wait = await _throttled(tenant, [(bucket, limit)], moment)
+    if wait is None:
+        # Unlike failed sign-ins, every attempt counts here; older ones no longer matter, so they go.
+        await SignInAttempt.delete().where(
+            SignInAttempt.tenant == tenant.id,
+            SignInAttempt.bucket == bucket,
+            SignInAttempt.at <= moment - THROTTLE_WINDOW,
+        )
+        await SignInAttempt.insert(SignInAttempt(tenant=tenant.id, bucket=bucket, at=moment))
+    return wait
+
+
 async def _fail(tenant: Tenant, buckets: Iterable[str], now: datetime, subject: str, cause: str) -> None:
     for bucket in buckets:
         await SignInAttempt.insert(SignInAttempt(tenant=tenant.id, bucket=bucket, at=now))

@@ -46,7 +46,8 @@ class WebSession(Table, tablename="web_session"):
 
 
 class SignInAttempt(Table, tablename="sign_in_attempt"):
-    """One failed sign-in, counted per account and per client address for rate limiting."""
+    """One failed sign-in, counted per account and per client address for rate limiting; also one public
+    file check per client address (``accounts.services.take_attempt``)."""
 
     tenant = ForeignKey(Tenant, null=False, on_delete=OnDelete.cascade)
     bucket = Varchar(length=96, index=True)

@@ -110,6 +110,12 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """What per-client rate limits count by: the address uvicorn took from a trusted proxy's
+    X-Forwarded-For, else the peer's."""
+    return request.client.host if request.client else "unknown"
+
+
 async def ensure_session(request: Request[Any, Any, Any], tenant: Tenant) -> Principal:
     """The visitor's session for this tenant, starting an anonymous one (for the CSRF token of a form)."""
     principal = principal_of(request)

@@ -36,7 +36,7 @@ from cases.forms import EARLIEST_DATE, NAME_MAX, display_value
 from cases.services import CaseError, CaseRecord, Conflict, FormInvalid
 from cases.workflow import EDITABLE_STATES, Action, State
 from core.uploads import PHOTO_RULES
-from core.web import content_disposition, is_htmx, render
+from core.web import is_htmx, render, uploaded_file
 from tenants import calendar
 from tenants.authority import OrgTree
 from tenants.controllers import TENANT_DEPENDENCIES
@@ -59,7 +59,6 @@ from tenants.vocabulary import Procedure
 UPLOAD_BODY_LIMIT = 20 * 1024 * 1024 + 256 * 1024
 FORMAT_NAMES = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG"}
 ACCEPT = {"pdf": ".pdf,application/pdf", "jpeg": ".jpg,.jpeg,image/jpeg", "png": ".png,image/png"}
-EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 MEDIA_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
 SELECT_TYPES = frozenset(
     {FieldType.choice, FieldType.level, FieldType.route, FieldType.scope, FieldType.series, FieldType.org}
@@ -180,12 +179,12 @@ def _steps_total(definition: ProcedureDefinition) -> int:
     return len(definition.parts) + (1 if definition.attachments else 0)
 
 
-def _safe_filename(name: str, media_type: str, slot: str) -> tuple[str, str]:
-    """(ASCII fallback, UTF-8 name) for Content-Disposition; the extension follows the checked content."""
-    extension = EXTENSIONS.get(media_type, "bin")
+def _safe_stem(name: str, slot: str) -> str:
+    """The uploader's file name without its extension (the download's follows the checked content) and
+    without what would break the Content-Disposition header."""
     stem = re.sub(r"[\x00-\x1f\x7f\"\\/]", "", name).strip()
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
-    return f"{slot}.{extension}", f"{stem or slot}.{extension}"
+    return stem or slot
 
 
 def _redirect(request: Request[Any, Any, Any], url: str) -> Response[str]:
@@ -819,17 +818,7 @@ class FilingController(Controller):
             row, content = await services.attachment_content(tenant, principal, case.id, slot)
         except CaseError as error:
             raise PageRefusal(tenant, HTTP_404_NOT_FOUND, error.message, case.id) from None
-        fallback, name = _safe_filename(row["filename"], row["media_type"], slot)
-        disposition = content_disposition("inline", fallback, name)
-        return Response(
-            content,
-            media_type=row["media_type"],
-            headers={
-                "Content-Disposition": disposition,
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return uploaded_file(content, row["media_type"], slot, _safe_stem(row["filename"], slot))
 
     # The case page and submitting --------------------------------------------------------------------------
 

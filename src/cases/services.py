@@ -8,7 +8,6 @@ other gets ``Conflict``, with nothing written.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,7 +34,7 @@ from cases.workflow import (
 from certificates.services import Holder, IssueError, Title, issue_certificate
 from core.previews import PreviewError, preview_png
 from core.storage import read_bytes, store_bytes
-from core.uploads import CheckedUpload, UploadError, UploadSpec, check_upload
+from core.uploads import CheckedUpload, UploadError, UploadSpec, check_upload, photo_as_jpeg
 from tenants import calendar
 from tenants.authority import CaseFacts, OrgTree, Refusal, UnresolvableError
 from tenants.procedures import (
@@ -848,17 +847,6 @@ async def _complete(
     return Outcome(State.completed, "已审核通过，信息采集完成")
 
 
-def _photo_jpeg(content: bytes, media_type: str) -> bytes:
-    if media_type == "image/jpeg":
-        return content
-    from PIL import Image  # the file already passed the sandboxed check; certificates embed JPEG
-
-    with Image.open(io.BytesIO(content), formats=["PNG"]) as image:
-        output = io.BytesIO()
-        image.convert("RGB").save(output, format="JPEG", quality=90)
-        return output.getvalue()
-
-
 async def _issue(tenant: Tenant, principal: Principal, case: CaseRecord, step: PlannedStep) -> int:
     mapping = case.definition.certificate
     assert mapping is not None
@@ -871,7 +859,10 @@ async def _issue(tenant: Tenant, principal: Principal, case: CaseRecord, step: P
     if mapping.photo_slot:
         attachment = (await attachments_of(tenant, case.id)).get(mapping.photo_slot)
         if attachment is not None:
-            photo = _photo_jpeg(read_bytes(attachment["sha256"]), attachment["media_type"])
+            try:
+                photo = await photo_as_jpeg(read_bytes(attachment["sha256"]), attachment["media_type"])
+            except UploadError as error:
+                raise CaseError(str(error), mapping.photo_slot) from None
     series_spec = case.definition.field("series")
     certificate = await issue_certificate(
         tenant,

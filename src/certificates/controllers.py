@@ -12,10 +12,10 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
 
 from accounts.services import account_in_tenant, id_number_of
-from accounts.web import Access, ensure_session, require_principal
+from accounts.web import Access, client_address, ensure_session, require_principal
 from certificates import services
 from certificates.tokens import tenant_signer
 from core.storage import read_bytes
@@ -263,14 +263,17 @@ class FileCheckController(Controller):
         check: Any = None,
         error: str = "",
         status_code: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> Response[str]:
         principal = await ensure_session(request, tenant)
-        return render(
+        response = render(
             request,
             "certificates/verify_file.html",
             {"tenant": tenant, "check": check, "error": error, "csrf_token": principal.csrf_token},
             status_code=status_code,
         )
+        response.headers.update(headers or {})
+        return response
 
     @get("/", name="certificates:check-file", opt={"access": Access.public})
     async def form(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
@@ -283,6 +286,15 @@ class FileCheckController(Controller):
         request_max_body_size=CHECK_LIMIT + 65536,
     )
     async def submit(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
+        wait = await services.file_check_wait(tenant, client_address(request))
+        if wait:
+            return await self._page(
+                request,
+                tenant,
+                error=services.file_check_throttle_message(wait),
+                status_code=HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
         upload = (await request.form()).get("file")
         content = await upload.read() if isinstance(upload, UploadFile) else b""
         if content.lstrip()[:5] != b"%PDF-" or len(content) > CHECK_LIMIT:
@@ -292,4 +304,10 @@ class FileCheckController(Controller):
                 error="请上传不超过 10 MB 的 PDF 文件（按内容判断）",
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
             )
-        return await self._page(request, tenant, check=await services.check_file(tenant, content))
+        try:
+            check = await services.check_file(tenant, content)
+        except services.FileCheckError as refusal:
+            return await self._page(
+                request, tenant, error=refusal.message, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+            )
+        return await self._page(request, tenant, check=check)

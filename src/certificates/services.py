@@ -16,15 +16,17 @@ from accounts.identity import IdNumberError, mask_id_number, normalize_id_number
 from accounts.roles import Role
 from accounts.secrets import decrypt as pii_decrypt
 from accounts.secrets import encrypt, lookup_hash
+from accounts.services import take_attempt
 from accounts.sessions import Principal
 from accounts.tables import Account
 from audit.services import Actor, record
 from certificates.identifiers import licence_identifier
 from certificates.numbering import certificate_settings, next_certificate_number
-from certificates.signing import sign_certificate_pdf_async, verify_certificate_pdf_async
+from certificates.signing import sign_certificate_pdf_async, verify_untrusted_pdf
 from certificates.tables import AnnotatedCopy, Certificate
 from certificates.tokens import Claims, TokenError, make_token, read_token, verification_url, verify_token
 from core.db import write_transaction
+from core.sandbox import SandboxError
 from core.storage import read_bytes, store_bytes
 from seals.layout import parse_layout
 from seals.render import CertificateContent, render_certificate, stamp_annotation
@@ -497,6 +499,16 @@ async def annotate(
 
 # --- checking a PDF file ------------------------------------------------------------------------------------
 
+# Each check of a file from outside costs a child process and up to its CPU cap (certificates.signing).
+FILE_CHECK_LIMIT_PER_MINUTE = 10  # per client address and tenant
+TOO_COMPLEX = "文件过于复杂，无法在限定时间内检查。请上传本平台签发的电子证书或加注件 PDF 原文件"
+
+
+class FileCheckError(ValueError):
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
 
 @dataclass(frozen=True)
 class FileCheck:
@@ -504,21 +516,47 @@ class FileCheck:
     signature_reason: str
     issued: bool  # the very file we issued (a certificate or an annotated copy)
     number: str = ""
+    voided: bool = False  # the certificate (of the copy) has been voided since
+    void_remark: str = ""
+
+
+async def file_check_wait(tenant: Tenant, client: str) -> int | None:
+    """Counts one file check for the client address; the seconds to wait instead when over the limit."""
+    return await take_attempt(tenant, f"file-check:{client}", FILE_CHECK_LIMIT_PER_MINUTE)
+
+
+def file_check_throttle_message(seconds: int) -> str:
+    return f"核验次数过多，请{seconds}秒后再试"
 
 
 async def check_file(tenant: Tenant, pdf: bytes) -> FileCheck:
-    result = await verify_certificate_pdf_async(pdf, slug=tenant.slug)
+    try:
+        result = await verify_untrusted_pdf(pdf, slug=tenant.slug)
+    except SandboxError:  # out of time or memory: crafted or pathological, either way not our certificate
+        raise FileCheckError(TOO_COMPLEX) from None
     digest = hashlib.sha256(pdf).hexdigest()
     row = (
-        await Certificate.select(Certificate.number)
+        await Certificate.select(Certificate.number, Certificate.status, Certificate.void_remark)
         .where(Certificate.tenant == tenant.id, Certificate.pdf_sha256 == digest)
         .first()
     )
     if row is None:
-        copy = (
-            await AnnotatedCopy.select(AnnotatedCopy.certificate.number.as_alias("number"))
+        row = (
+            await AnnotatedCopy.select(
+                AnnotatedCopy.certificate.number.as_alias("number"),
+                AnnotatedCopy.certificate.status.as_alias("status"),
+                AnnotatedCopy.certificate.void_remark.as_alias("void_remark"),
+            )
             .where(AnnotatedCopy.tenant == tenant.id, AnnotatedCopy.pdf_sha256 == digest)
             .first()
         )
-        row = copy
-    return FileCheck(result.valid, result.reason, row is not None, row["number"] if row else "")
+    if row is None:
+        return FileCheck(result.valid, result.reason, False)
+    return FileCheck(
+        result.valid,
+        result.reason,
+        True,
+        row["number"],
+        voided=row["status"] == "void",
+        void_remark=row["void_remark"],
+    )

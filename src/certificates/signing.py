@@ -26,6 +26,10 @@ signature field and the ``ETSI.CAdES.detached`` sub-filter (PAdES baseline B-B; 
 pyHanko's synchronous entry points run their own event loop (``asyncio.run``), so inside the app's loop
 await ``sign_certificate_pdf_async`` / ``verify_certificate_pdf_async``; the plain functions are for scripts
 and tests.
+
+Trusted and untrusted input: signing and ``verify_certificate_pdf*`` parse PDFs in this process, which is
+fine for the files our own pipeline rendered and signed a moment ago. A PDF from outside (the public file
+check) is verified only by ``verify_untrusted_pdf``, in a capped child process (``core.sandbox``).
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +64,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from core.sandbox import SandboxError, run_limited
 from settings import PROJECT_ROOT
 
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -70,6 +77,11 @@ CA_YEARS, SIGNER_YEARS = 20, 10
 KEY_USAGE = KeyUsageConstraints(
     key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
 )
+# Caps of the child that verifies a file from outside. A genuine certificate takes ~1 s of CPU there, most of
+# it importing pyHanko; a crafted one with 60,000 signature fields took ~7 s and is stopped at VERIFY_CPU.
+VERIFY_TIMEOUT = 10  # seconds of wall-clock time
+VERIFY_CPU = 5  # seconds of CPU time
+VERIFY_MEMORY = 768 * 1024 * 1024  # bytes of address space
 
 
 class SigningConfigurationError(RuntimeError):
@@ -402,8 +414,48 @@ def _common_name(certificate: asn1_x509.Certificate) -> str:
 
 
 async def verify_certificate_pdf_async(pdf: bytes, *, slug: str) -> VerificationResult:
-    """See ``verify_certificate_pdf``."""
-    anchors = trust_anchors(slug)
+    """See ``verify_certificate_pdf``. In this process, so only for PDFs we made ourselves (tests, scripts):
+    a file from outside goes through ``verify_untrusted_pdf``."""
+    return await verify_against(pdf, trust_anchors(slug))
+
+
+async def verify_untrusted_pdf(pdf: bytes, *, slug: str) -> VerificationResult:
+    """``verify_certificate_pdf`` for a file from outside (the public file check), in a child process with
+    memory and CPU caps and a wall-clock timeout (``certificates.verify_worker``): pyHanko walks every form
+    field of the file, and tens of thousands of crafted /Sig fields would otherwise hold the event loop for
+    seconds. Raises ``core.sandbox.SandboxError`` (``SandboxTimeout`` included) when the child runs out of
+    time or memory or dies."""
+    anchors = [anchor.public_bytes(serialization.Encoding.PEM).decode() for anchor in trust_anchors(slug)]
+    options = json.dumps({"anchors": anchors}).encode()
+    output = await run_limited(
+        "certificates.verify_worker",
+        options + b"\n" + pdf,
+        seconds=VERIFY_TIMEOUT,
+        memory=VERIFY_MEMORY,
+        cpu=VERIFY_CPU,
+    )
+    try:
+        answer = json.loads(output)
+        signed_at = answer["signed_at"]
+        return VerificationResult(
+            intact=bool(answer["intact"]),
+            trusted=bool(answer["trusted"]),
+            signer=str(answer["signer"]),
+            signed_at=datetime.fromisoformat(signed_at) if signed_at else None,
+            reason=str(answer["reason"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise SandboxError("certificates.verify_worker gave no answer") from None
+
+
+def result_as_json(result: VerificationResult) -> str:
+    """The child's answer on stdout, read back by ``verify_untrusted_pdf``."""
+    signed_at = result.signed_at.isoformat() if result.signed_at else None
+    return json.dumps({**asdict(result), "signed_at": signed_at}, ensure_ascii=False)
+
+
+async def verify_against(pdf: bytes, anchors: Sequence[x509.Certificate]) -> VerificationResult:
+    """The verification itself, trusting ``anchors``; runs wherever it is called."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_regular_signatures

@@ -35,7 +35,11 @@ def security_headers(frame_ancestors: FrameAncestors) -> BeforeSend:
             return
         ancestors = await frame_ancestors(scope["path"])
         headers = MutableScopeHeaders.from_message(message)
-        headers["content-security-policy"] = content_security_policy(ancestors)
+        # A response may bring a policy of its own (core.web.UNTRUSTED_FILE_POLICY): sent as a second,
+        # comma-separated policy it can only restrict further, since a browser enforces every policy given.
+        own = headers.get("content-security-policy")
+        policy = content_security_policy(ancestors)
+        headers["content-security-policy"] = f"{policy}, {own}" if own else policy
         headers["x-content-type-options"] = "nosniff"
         headers["referrer-policy"] = "same-origin"
         headers["permissions-policy"] = "geolocation=(), microphone=(), payment=()"

@@ -199,6 +199,22 @@ async def check_pdf(content: bytes, *, max_bytes: int, max_pages: int = DEFAULT_
     return pages
 
 
+async def photo_as_jpeg(content: bytes, media_type: str) -> bytes:
+    """A checked photo as the JPEG a certificate embeds: a JPEG as it is, a PNG converted in the sandbox."""
+    if media_type == _MEDIA_TYPES[JPEG]:
+        return content
+    try:
+        return await run_limited(
+            "core.jpeg_convert",
+            content,
+            seconds=IMAGE_PROBE_TIMEOUT,
+            memory=IMAGE_PROBE_MEMORY,
+            cpu=IMAGE_PROBE_CPU,
+        )
+    except SandboxError:
+        raise UploadError("照片无法转换为 JPEG，请重新上传 JPG 照片") from None
+
+
 def _size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f}".removesuffix(".0") + " KB"

@@ -72,6 +72,34 @@ def content_disposition(kind: str, ascii_name: str, name: str) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+# A file someone uploaded is only ever handed over as a download. Should a browser render it anyway (a PDF
+# viewer running its /OpenAction script, an HTML file behind a JPEG name), the sandbox policy gives it a
+# unique origin with no scripts, no forms and no plug-ins, and it may load nothing. core.security adds this
+# policy to its own, so both apply.
+UNTRUSTED_FILE_POLICY = "sandbox; default-src 'none'"
+
+
+UPLOAD_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def uploaded_file(content: bytes, media_type: str, ascii_stem: str, stem: str) -> Response[bytes]:
+    """The response for an uploaded file (attachment, seal scan, application form): a download that is
+    neither sniffed, nor run, nor cached, named ``stem`` (``ascii_stem`` for old clients) with the extension
+    of its checked type."""
+    extension = UPLOAD_EXTENSIONS.get(media_type, "bin")
+    disposition = content_disposition("attachment", f"{ascii_stem}.{extension}", f"{stem}.{extension}")
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Security-Policy": UNTRUSTED_FILE_POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
     """An htmx request for a part of the page. A boosted link and a history restore (htmx has no snapshot of
     the page to go back to) want the whole page."""

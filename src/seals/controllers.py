@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from accounts.services import actor_of
 from accounts.web import Access, require_principal
 from core.storage import read_bytes
-from core.web import render
+from core.web import render, uploaded_file
 from seals import services
 from seals.layout import ALIGNMENTS, FIELD_LABELS, LayoutError, layout_from_form, parse_layout
 from seals.tables import SealVersion
@@ -126,7 +126,7 @@ class SealController(Controller):
             if content[:4] == b"\x89PNG"
             else "image/jpeg"
         )
-        return Response(content, media_type=media, headers={"Content-Disposition": "inline"})
+        return uploaded_file(content, media, f"seal-{seal_id}", f"印模扫描件-{seal_id}")
 
 
 class TemplateController(Controller):

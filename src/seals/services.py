@@ -20,7 +20,7 @@ from seals.backgrounds import default_background
 from seals.capture import MAX_UPLOAD_BYTES, CapturedSeal
 from seals.glyphs import FONT_PATH
 from seals.layout import Layout, LayoutError, default_layout, parse_layout
-from seals.render import CertificateContent, RenderError, normalise_template, render_certificate
+from seals.render import CertificateContent, render_certificate
 from seals.tables import SealVersion, TemplateVersion
 from tenants.tables import Org, Tenant
 
@@ -28,6 +28,9 @@ TITLE_CERTIFICATE = "title_certificate"
 SEAL_BEARING_KINDS = ("province_office", "city_office", "county_hr", "department", "committee", "university")
 PREVIEW_DPI = 72
 TEMPLATE_MAX_BYTES = 10 * 1024 * 1024
+TEMPLATE_TIMEOUT = 20  # seconds of wall-clock time to normalise an uploaded background
+TEMPLATE_MEMORY = 768 * 1024 * 1024
+TEMPLATE_CPU = 10
 
 
 class SealError(ValueError):
@@ -200,6 +203,26 @@ async def ensure_default_template(tenant: Tenant) -> bool:
     return True
 
 
+async def normalise_in_sandbox(background_pdf: bytes) -> bytes:
+    """normalise_template in a resource-capped child process (the background PDF is uploaded)."""
+    try:
+        output = await run_limited(
+            "seals.template_worker",
+            background_pdf,
+            seconds=TEMPLATE_TIMEOUT,
+            memory=TEMPLATE_MEMORY,
+            cpu=TEMPLATE_CPU,
+        )
+        result = json.loads(output)
+    except SandboxTimeout:
+        raise SealError("背景 PDF 过于复杂，无法在限定时间内读取", "background") from None
+    except (SandboxError, ValueError):
+        raise SealError("背景 PDF 无法读取", "background") from None
+    if "error" in result:
+        raise SealError(result["error"], "background")
+    return base64.b64decode(result["pdf"])
+
+
 async def save_template_version(
     tenant: Tenant, actor: Actor, *, layout_data: Any, background_pdf: bytes | None = None
 ) -> int:
@@ -212,10 +235,7 @@ async def save_template_version(
     if background_pdf is not None:
         if len(background_pdf) > TEMPLATE_MAX_BYTES or not background_pdf.lstrip()[:5] == b"%PDF-":
             raise SealError("背景应为不超过 10 MB 的 PDF", "background")
-        try:
-            background_sha = store_bytes(normalise_template(background_pdf))
-        except (RenderError, ValueError):
-            raise SealError("背景 PDF 无法读取", "background") from None
+        background_sha = store_bytes(await normalise_in_sandbox(background_pdf))
     elif current is not None:
         background_sha = current["background_sha256"]
     else:

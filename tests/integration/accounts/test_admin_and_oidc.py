@@ -147,6 +147,8 @@ async def test_unit_admin_application_is_decided_by_the_parent_org(people: dict[
     application_id = int(page.text.split("/admin/unit-admin/")[1].split("/")[0])
     form = await county.client.get(f"/t/gansu/admin/unit-admin/{application_id}/form")
     assert form.headers["content-type"] == "application/pdf" and form.content == blank_pdf()
+    assert form.headers["content-disposition"].startswith("attachment;")
+    assert "sandbox" in form.headers["content-security-policy"]
     refused_without_reason = await county.post(
         f"/t/gansu/admin/unit-admin/{application_id}/decide", {"decision": "reject", "reason": ""}
     )

@@ -21,6 +21,7 @@ from tenants import calendar
 from tenants.vocabulary import Procedure
 from tests.cases_support import build_case, id_number, pdf_file, photo, staff, tenant, version
 from tests.filing_support import hidden_version, jpeg_of_size, pdf_of_size
+from tests.hostile_pdfs import pdf_of
 from tests.people import Person, SignedIn, signed_in_applicant, signed_in_staff
 
 TODAY = date(2021, 6, 15)
@@ -204,12 +205,13 @@ async def test_applicant_files_a_ningxia_digitization_case(
     assert response.status_code == 200 and "<html" not in response.text
     assert "上传成功" in response.text and "封面1.png" in text_of(response)
 
-    # The files come back as what they are.
+    # The files come back as what they are, as downloads that a browser must not sniff or run.
     response = await filer.get(f"{base}/files/cover_1")
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.content == photo(fmt="PNG")
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["content-disposition"].startswith('inline; filename="cover_1.png"')
+    assert response.headers["content-disposition"].startswith('attachment; filename="cover_1.png"')
+    assert response.headers["content-security-policy"].endswith(", sandbox; default-src 'none'")
     assert "filename*=UTF-8''%E5%B0%81%E9%9D%A21.png" in response.headers["content-disposition"]
 
     response = await submit(filer, "ningxia", case_id)
@@ -336,6 +338,13 @@ async def test_employer_clerk_files_a_gansu_reissue_for_staff(
     )
     assert response.status_code == 422
     assert "文件大小 2097153 字节 超过上限 2097152 字节" in slot_section(
+        text_of(response), "qualification_doc"
+    )
+    # A PDF that would run a script when a reviewer opens it is refused next to the field.
+    scripted = pdf_of(b"/OpenAction 4 0 R", b"<< /S /JavaScript /JS (app.alert(1)) >>")
+    response = await upload(clerk, "gansu", case_id, "qualification_doc", "资格文件.pdf", scripted)
+    assert response.status_code == 422
+    assert "PDF 含有脚本或自动动作，请另存为普通 PDF 后上传" in slot_section(
         text_of(response), "qualification_doc"
     )
     # A 2 MB PDF (the seed's limit) passes the body limit and the checks.

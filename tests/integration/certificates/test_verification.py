@@ -308,3 +308,71 @@ async def test_voiding_asks_first_and_shows_a_busy_state(people: dict[str, Perso
     assert swapped.status_code == 200
     assert swapped.text.lstrip().startswith('<div id="certificate-admin">') and "<html" not in swapped.text
     assert "证书已作废" in swapped.text and "已作废（重复发证）" in swapped.text
+
+
+async def _check_file(visitor: httpx.AsyncClient, pdf: bytes) -> httpx.Response:
+    from tests.people import csrf_from
+
+    csrf = csrf_from((await visitor.get("/t/gansu/verify-file/")).text)
+    return await visitor.post(
+        "/t/gansu/verify-file/", data={"_csrf": csrf}, files={"file": ("c.pdf", pdf, "application/pdf")}
+    )
+
+
+async def test_a_pdf_with_a_hundred_thousand_signature_fields_neither_stalls_the_server_nor_fails(
+    new_client: object,
+) -> None:
+    from tests.hostile_pdfs import many_signature_fields
+
+    hostile = many_signature_fields(100_000)
+    async with new_client() as visitor, new_client() as monitor:  # type: ignore[operator]
+        check = asyncio.create_task(_check_file(visitor, hostile))
+        # Each round is a short pause and a health request: a blocked event loop shows as a long round,
+        # whether it blocked the request or the pause.
+        rounds = []
+        while not check.done():
+            started = asyncio.get_running_loop().time()
+            await asyncio.sleep(0.05)
+            assert (await monitor.get("/healthz")).status_code == 200
+            rounds.append(asyncio.get_running_loop().time() - started)
+        answer = await check
+    assert len(rounds) > 5 and max(rounds) < 1.0, rounds
+    assert answer.status_code == 422 and "文件过于复杂，无法在限定时间内检查" in answer.text
+
+
+async def test_the_file_check_of_a_voided_certificate_says_so(
+    new_client: object, people: dict[str, Person]
+) -> None:
+    from core.storage import read_bytes
+
+    tenant, authority = await ready("gansu")
+    certificate = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder("钱七", "110101199003070038", "女"),
+        title=TITLE,
+        issue_date=date(2026, 4, 3),
+    )
+    pdf = read_bytes(certificate["pdf_sha256"])
+    async with new_client() as visitor:  # type: ignore[operator]
+        assert "签名有效，是签发原件" in (await _check_file(visitor, pdf)).text
+        voided = await people["tenant_admin"].post(
+            f"/t/gansu/admin/certificates/{certificate['id']}/void", {"remark": "证书信息有误"}
+        )
+        assert voided.status_code == 200
+        answer = await _check_file(visitor, pdf)
+    assert '<p class="verdict-label">已作废</p>' in answer.text and "签名有效，是签发原件" not in answer.text
+    assert "证书信息有误" in answer.text and certificate["number"] in answer.text
+
+
+async def test_the_public_file_check_is_rate_limited_per_client_address(new_client: object) -> None:
+    from certificates.services import FILE_CHECK_LIMIT_PER_MINUTE
+
+    async with new_client() as visitor, new_client() as neighbour:  # type: ignore[operator]
+        for _ in range(FILE_CHECK_LIMIT_PER_MINUTE):
+            assert (await _check_file(visitor, b"GIF89a")).status_code == 422
+        refused = await _check_file(visitor, b"GIF89a")
+        assert refused.status_code == 429 and "核验次数过多" in refused.text
+        assert 1 <= int(refused.headers["retry-after"]) <= 61
+        assert (await _check_file(neighbour, b"GIF89a")).status_code == 422

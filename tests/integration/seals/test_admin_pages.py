@@ -42,6 +42,8 @@ async def test_a_good_scan_becomes_a_versioned_transparent_stamp(people: dict[st
     assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
     scan = await admin.client.get(f"/t/gansu/admin/seals/{row['id']}/scan")
     assert scan.content == sample_scan()
+    assert scan.headers["content-disposition"].startswith('attachment; filename="seal-')
+    assert "sandbox" in scan.headers["content-security-policy"]
 
 
 async def test_a_blank_scan_is_refused_next_to_the_field_and_the_form_kept(people: dict[str, Person]) -> None:
@@ -98,3 +100,31 @@ async def test_the_layout_editor_previews_and_saves_versions(people: dict[str, P
 
 async def test_only_tenant_admins_reach_seals(people: dict[str, Person]) -> None:
     assert (await people["org_admin"].client.get("/t/gansu/admin/seals/")).status_code == 403
+
+
+async def test_an_uploaded_background_is_read_in_the_sandbox_and_refused_with_a_script(
+    people: dict[str, Person],
+) -> None:
+    from core.storage import read_bytes
+    from seals.services import current_template
+    from tenants.services import get_tenant
+    from tests.hostile_pdfs import pdf_of
+
+    admin = people["tenant_admin"]
+    scripted = pdf_of(b"", page_extra=b"/AA << /O << /S /JavaScript /JS (app.alert(1)) >> >>")
+    before = await TemplateVersion.count()
+    refused = await admin.client.post(
+        "/t/gansu/admin/template/",
+        data={"_csrf": admin.csrf},
+        files={"background": ("底图.pdf", scripted, "application/pdf")},
+    )
+    assert refused.status_code == 422 and "PDF 含有脚本或自动动作" in refused.text
+    assert await TemplateVersion.count() == before
+    current = await current_template(await get_tenant("gansu"))
+    assert current is not None
+    again = await admin.client.post(
+        "/t/gansu/admin/template/",
+        data={"_csrf": admin.csrf},
+        files={"background": ("底图.pdf", read_bytes(current["background_sha256"]), "application/pdf")},
+    )
+    assert again.status_code == 200 and "已保存为模板版本" in again.text

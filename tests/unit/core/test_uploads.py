@@ -23,7 +23,9 @@ from core.uploads import (
     UploadSpec,
     check_pdf,
     check_upload,
+    photo_as_jpeg,
 )
+from tests.hostile_pdfs import pdf_of
 
 BLUE = (67, 142, 219)
 SKIN = (233, 190, 160)
@@ -147,6 +149,47 @@ async def test_a_pdf_with_a_blank_page_is_accepted() -> None:
 
 async def test_check_pdf_still_returns_the_page_count() -> None:
     assert await check_pdf(_blank_pdf(3), max_bytes=2 * 1024 * KB) == 3
+
+
+async def test_a_pdf_that_opens_at_a_page_is_accepted() -> None:
+    assert await check_pdf(pdf_of(b"/OpenAction [3 0 R /Fit]"), max_bytes=2 * 1024 * KB) == 1
+
+
+def _with_attachment() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("run.exe", b"MZ")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pdf_of(b"/OpenAction 4 0 R", b"<< /S /JavaScript /JS (app.alert(1)) >>"),
+        pdf_of(b"/OpenAction << /S /URI /URI (https://example.com/) >>"),
+        pdf_of(b"/Names << /JavaScript << /Names [(a) 4 0 R] >> >>", b"<< /S /JavaScript /JS (go()) >>"),
+        _with_attachment(),
+        pdf_of(
+            b"",
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 99 99] /A << /S /Launch /F (cmd.exe) >> >>",
+            page_extra=b"/Annots [4 0 R]",
+        ),
+        pdf_of(b"", page_extra=b"/AA << /O << /S /GoTo /D [3 0 R /Fit] >> >>"),
+    ],
+    ids=[
+        "open-action-script",
+        "open-action-uri",
+        "document-script",
+        "embedded-file",
+        "launch-link",
+        "page-trigger",
+    ],
+)
+async def test_a_pdf_with_scripts_or_automatic_actions_is_refused(content: bytes) -> None:
+    spec = UploadSpec(formats=("pdf",), max_bytes=2 * 1024 * KB)
+    assert await _refusal(content, spec) == "PDF 含有脚本或自动动作，请另存为普通 PDF 后上传"
 
 
 async def test_one_spec_can_accept_pdf_and_pictures() -> None:
@@ -323,3 +366,13 @@ async def test_a_looser_spec_for_a_two_inch_photo_still_gets_the_notices_limits(
     assert await _refusal(_padded_jpeg(_jpeg(), 600 * KB), loose) == "文件大小 600 KB 超过上限 512 KB"
     message = await _refusal(_encode(_picture(), "PNG"), loose)
     assert message == "文件不是 JPG（内容是 PNG 图片）：只接受 JPG 照片（按内容判断，不看扩展名）"
+
+
+async def test_a_png_photo_becomes_the_jpeg_a_certificate_embeds_in_the_sandbox() -> None:
+    png = _encode(_picture(), "PNG")
+    jpeg = await photo_as_jpeg(png, "image/png")
+    with Image.open(io.BytesIO(jpeg)) as converted:
+        assert converted.format == "JPEG" and converted.size == (413, 531)
+    assert await photo_as_jpeg(jpeg, "image/jpeg") is jpeg
+    with pytest.raises(UploadError, match="照片无法转换为 JPEG"):
+        await photo_as_jpeg(png[:200], "image/png")
