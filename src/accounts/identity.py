@@ -34,6 +34,15 @@ def normalize_id_number(raw: str) -> str:
         raise IdNumberError("身份证号无效") from None
 
 
+CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def with_check_character(body: str) -> str:
+    """The 17 digits of an ID number followed by their GB 11643 check character (ISO 7064 MOD 11-2)."""
+    total = sum(int(digit) * weight for digit, weight in zip(body, CHECK_WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
 def mask_id_number(id_number: str) -> str:
     """622826198501306421 → 622826********6421: region kept, birth date and sequence hidden."""
     return f"{id_number[:6]}{'*' * 8}{id_number[-4:]}"
