@@ -146,8 +146,9 @@ async def demo_certificate(slug: str) -> tuple[dict[str, Any], bytes]:
         return certificate, read_bytes(certificate["pdf_sha256"])
 
 
-async def load_demo() -> None:
-    """Each tenant's demo accounts, cases and certificates (demo.loader); refused in production."""
+async def load_demo(slug: str | None = None) -> None:
+    """Each tenant's (or one tenant's) demo accounts, cases and certificates (demo.loader); refused in
+    production."""
     from demo.loader import DemoRefused
     from demo.loader import load_demo as load
     from tenants.services import list_tenants
@@ -155,7 +156,8 @@ async def load_demo() -> None:
     async with database():
         try:
             for tenant in await list_tenants():
-                print("\n".join((await load(tenant)).lines()))
+                if slug is None or tenant.slug == slug:
+                    print("\n".join((await load(tenant)).lines()))
         except DemoRefused as error:
             raise SystemExit(f"未载入演示数据：{error}") from None
 
@@ -198,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "setup", help="migrate, load presets, and on the embedded default database load the demo"
     )
-    commands.add_parser("load-demo", help="load each tenant's demo accounts, cases and certificates")
+    demo_data = commands.add_parser("load-demo", help="load the demo accounts, cases and certificates")
+    demo_data.add_argument("--tenant", metavar="SLUG", help="only this tenant")
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -224,7 +227,9 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(migrate())
     if args.command in ("load-presets", "setup"):
         asyncio.run(load_presets())
-    if args.command == "load-demo" or (args.command == "setup" and wants_demo()):
+    if args.command == "load-demo":
+        asyncio.run(load_demo(args.tenant))
+    if args.command == "setup" and wants_demo():
         asyncio.run(load_demo())
     if args.command == "audit" and args.audit_command == "verify":
         asyncio.run(audit_verify(args.tenant))
