@@ -32,6 +32,7 @@ from cases.services import (
     start_case,
     submit_case,
     upload_attachment,
+    window_error,
 )
 from cases.workflow import Action, PlanError, PlannedStep, plan_steps
 from certificates.services import void_certificate
@@ -147,9 +148,8 @@ def demo_person(tenant: Tenant, index: int) -> Person:
 
 @dataclass(frozen=True)
 class Scenario:
-    """Values a case of ``procedure`` can be filed with, and the chain it then climbs."""
+    """Values a case of the procedure can be filed with, and the chain it then climbs."""
 
-    procedure: Procedure
     definition: ProcedureDefinition
     employer: str
     filer_org: str | None  # None: the applicant files for themself
@@ -280,6 +280,30 @@ def _employers(definition: ProcedureDefinition, tree: OrgTree) -> list[str]:
     return [node.code for node in tree.nodes.values() if node.kind in kinds]
 
 
+def _org_choices(definition: ProcedureDefinition, tree: OrgTree, name: str, base: str) -> list[str]:
+    """The orgs an org field may name for a case filed at ``base``: its own chain, of the field's kinds."""
+    spec = definition.field(name)
+    kinds = spec.org_kinds if spec is not None else ()
+    return [node.code for node in tree.chain(base) if node.kind in kinds]
+
+
+def _candidate_values(
+    definition: ProcedureDefinition, tree: OrgTree, today: date
+) -> Iterator[tuple[Any, ...]]:
+    """(route, level, committee, obtained) in the order of the definition's own choices."""
+    route_spec = _field_of_type(definition, FieldType.route)
+    routes: list[str | None] = [value for value, _ in route_spec.choices] if route_spec else [None]
+    level_spec = _field_of_type(definition, FieldType.level)
+    levels = [Level(value) for value, _ in level_spec.choices] if level_spec else list(Level)
+    committee_spec = definition.field("committee")
+    committees: list[str | None] = [None]
+    if committee_spec is not None:
+        committees += [node.code for node in tree.nodes.values() if node.kind in committee_spec.org_kinds]
+    # Long enough ago for the reissue and digitization cut-offs, or recent for procedures that start later.
+    dates = [date(2016, 6, 30), date(today.year - 1, 6, 30)]
+    return itertools.product(routes, levels, committees, dates)
+
+
 def find_scenario(
     tenant: Tenant,
     definition: ProcedureDefinition,
@@ -290,34 +314,17 @@ def find_scenario(
 ) -> Scenario | None:
     """The first workable case values, in the order of the tenant's data; one whose whole chain stays within
     ``prefer`` (orgs already staffed) first."""
-    route_spec = _field_of_type(definition, FieldType.route)
-    routes: list[str | None] = [value for value, _ in route_spec.choices] if route_spec else [None]
-    level_spec = _field_of_type(definition, FieldType.level)
-    levels = [Level(value) for value, _ in level_spec.choices] if level_spec else list(Level)
-    committee_spec = definition.field("committee")
-    committees: list[str | None] = [None]
-    if committee_spec is not None:
-        committees += [node.code for node in tree.nodes.values() if node.kind in committee_spec.org_kinds]
-    dates = [date(2016, 6, 30), date(today.year - 1, 6, 30)]
     field_steps = [spec.field for spec in definition.steps if spec.at is StepAt.field and spec.field]
+    sample_holder = _holder_input(definition, demo_person(tenant, 0))
     fallback: Scenario | None = None
     for employer in _employers(definition, tree):
         for filer_org, filer_role in _filers(definition, tree, employer):
             if filer_org is None and definition.field(EMPLOYER_FIELD) is None:
                 continue  # an applicant's case takes its employer from the form
-            base = filer_org or employer
-            options = [
-                [
-                    node.code
-                    for node in tree.chain(base)
-                    if node.kind in (definition.field(name) or _NO_ORG).org_kinds
-                ]
-                for name in field_steps
-            ]
-            for route, level, committee, obtained, picked in itertools.product(
-                routes, levels, committees, dates, itertools.product(*options)
+            options = [_org_choices(definition, tree, name, filer_org or employer) for name in field_steps]
+            for (route, level, committee, obtained), picked in itertools.product(
+                _candidate_values(definition, tree, today), itertools.product(*options)
             ):
-                chosen = dict(zip(field_steps, picked, strict=True))
                 raw = _raw_input(
                     definition,
                     tenant,
@@ -327,11 +334,9 @@ def find_scenario(
                     level=level,
                     committee=committee,
                     obtained=obtained,
-                    chosen_orgs=chosen,
+                    chosen_orgs=dict(zip(field_steps, picked, strict=True)),
                 )
-                values = _cleaned(
-                    definition, tree, {**raw, **_holder_input(definition, demo_person(tenant, 0))}, today
-                )
+                values = _cleaned(definition, tree, {**raw, **sample_holder}, today)
                 if values is None:
                     continue
                 try:
@@ -349,22 +354,12 @@ def find_scenario(
                 except (UnresolvableError, PlanError):
                     continue
                 scenario = Scenario(
-                    definition.procedure,
-                    definition,
-                    employer,
-                    filer_org,
-                    filer_role,
-                    raw,
-                    answer.office.code,
-                    plan,
+                    definition, employer, filer_org, filer_role, raw, answer.office.code, plan
                 )
                 if not prefer or {step.org for step in plan} <= prefer:
                     return scenario
                 fallback = fallback or scenario
     return fallback
-
-
-_NO_ORG = FieldSpec(name="", label="", type=FieldType.org)
 
 
 # --- loading -----------------------------------------------------------------------------------------------
@@ -467,7 +462,7 @@ class _Loader:
         if scenario.filer_org is not None and scenario.filer_role is not None:
             filer = await self.staff_member(scenario.filer_org, scenario.filer_role)
         definition = scenario.definition
-        case_id = await start_case(self.tenant, filer, scenario.procedure, scenario.filer_org)
+        case_id = await start_case(self.tenant, filer, scenario.definition.procedure, scenario.filer_org)
         raw = {**scenario.choices, **_holder_input(definition, person)}
         for index, part in enumerate(definition.parts):
             version = (await load_case(self.tenant, case_id)).row["version"]
@@ -548,7 +543,7 @@ async def load_demo(tenant: Tenant) -> DemoReport:
         definition
         for procedure in tenant.procedures
         if (definition := await procedure_definition(tenant, Procedure(procedure))) is not None
-        and definition.filers
+        and window_error(definition, today) is None
     ]
     async with write_transaction(DemoLoad._meta.db):
         loader = _Loader(tenant, tree, await org_ids(tenant))
