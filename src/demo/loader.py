@@ -62,20 +62,8 @@ from tenants.vocabulary import Level, OrgKind, Procedure
 DEMO_PASSWORD = "Demo-2026"
 RETURN_REASON = "演示退回：1吋照片不清晰，请重新上传后再提交"
 VOID_REMARK = "演示作废：持证人专业名称录入有误，已重新发证"
-HOLDER_NAMES = (
-    "张伟",
-    "李娜",
-    "王强",
-    "刘芳",
-    "陈杰",
-    "杨静",
-    "赵磊",
-    "黄敏",
-    "周涛",
-    "吴婷",
-    "孙浩",
-    "马丽",
-)
+# Men at even places, as demo_person gives them male ID numbers.
+HOLDER_NAMES = ("张伟", "李娜", "王强", "刘芳", "陈杰", "杨静", "赵磊", "黄敏", "周涛", "吴婷", "孙浩")
 # The demo files titles of the engineering series when the tenant has it, and a plain label otherwise.
 DEMO_SERIES = "工程系列"
 ENGINEERING_TITLES = {
@@ -106,12 +94,12 @@ async def demo_loaded() -> bool:
 # --- sample seals ------------------------------------------------------------------------------------------
 
 
-async def ensure_sample_seal(tenant: Tenant, org_code: str, org_name: str) -> bool:
+async def ensure_sample_seal(tenant: Tenant, org_code: str, org_name: str) -> None:
     """The sample imprint (样章, operator and leader 演示) for an authority without a seal yet, and the
-    tenant's default template, so that it can issue. True when a seal was captured."""
+    tenant's default template, so that it can issue."""
     await ensure_default_template(tenant)
     if await current_seal(tenant, (await org_ids(tenant))[org_code]) is not None:
-        return False
+        return
     await store_seal(
         tenant,
         SYSTEM,
@@ -121,7 +109,6 @@ async def ensure_sample_seal(tenant: Tenant, org_code: str, org_name: str) -> bo
         leader="演示负责人（样章）",
         name=f"{org_name}（样章）",
     )
-    return True
 
 
 # --- finding workable case values in the tenant's data -----------------------------------------------------
