@@ -62,8 +62,8 @@ from tenants.vocabulary import Level, OrgKind, Procedure
 DEMO_PASSWORD = "Demo-2026"
 RETURN_REASON = "演示退回：1吋照片不清晰，请重新上传后再提交"
 VOID_REMARK = "演示作废：持证人专业名称录入有误，已重新发证"
-# Men at even places, as demo_person gives them male ID numbers.
-HOLDER_NAMES = ("张伟", "李娜", "王强", "刘芳", "陈杰", "杨静", "赵磊", "黄敏", "周涛", "吴婷", "孙浩")
+# Men at even places, as demo_person gives them male ID numbers (an even count keeps that past the end).
+HOLDER_NAMES = ("张伟", "李娜", "王强", "刘芳", "陈杰", "杨静", "赵磊", "黄敏", "周涛", "吴婷")
 # The demo files titles of the engineering series when the tenant has it, and a plain label otherwise.
 DEMO_SERIES = "工程系列"
 ENGINEERING_TITLES = {
