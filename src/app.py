@@ -29,6 +29,7 @@ from core import db
 from core.health import healthz
 from core.security import security_headers
 from core.web import http_error_handler, not_found_handler, server_error_handler, static_files_router
+from demo.web import demo_banner_middleware
 from seals.controllers import SealController, TemplateController
 from settings import get_settings
 from tenants.calendar_controllers import CalendarController
@@ -70,7 +71,7 @@ def create_app() -> Litestar:
             static_files_router(),
         ],
         lifespan=[database],
-        middleware=[session_middleware, embed_middleware],
+        middleware=[session_middleware, embed_middleware, demo_banner_middleware],
         before_send=[security_headers(frame_ancestors_for_path)],
         guards=[access_guard],
         plugins=[HTMXPlugin()],

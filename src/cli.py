@@ -118,7 +118,7 @@ async def demo_certificate(slug: str) -> tuple[dict[str, Any], bytes]:
     from audit.services import SYSTEM
     from certificates.services import Holder, Title, issue_certificate
     from core.storage import read_bytes
-    from seals.services import current_seal, ensure_default_template, sample_scan, store_seal
+    from demo.loader import ensure_sample_seal
     from tenants.services import get_tenant
     from tenants.tables import Org
 
@@ -126,19 +126,9 @@ async def demo_certificate(slug: str) -> tuple[dict[str, Any], bytes]:
         tenant = await get_tenant(slug)
         if tenant is None:
             raise SystemExit(f"no tenant {slug!r}")
-        await ensure_default_template(tenant)
         authority = await Org.select().where(Org.tenant == tenant.id, Org.parent.is_null()).first()
         assert authority is not None
-        if await current_seal(tenant, authority["id"]) is None:
-            await store_seal(
-                tenant,
-                SYSTEM,
-                org_code=authority["code"],
-                scan=sample_scan(),
-                operator="演示",
-                leader="演示",
-                name=f"{authority['name']}（样章）",
-            )
+        await ensure_sample_seal(tenant, authority["code"], authority["name"])
         certificate = await issue_certificate(
             tenant,
             SYSTEM,
@@ -154,6 +144,30 @@ async def demo_certificate(slug: str) -> tuple[dict[str, Any], bytes]:
             issue_date=date.today(),
         )
         return certificate, read_bytes(certificate["pdf_sha256"])
+
+
+async def load_demo(slug: str | None = None) -> None:
+    """Each tenant's (or one tenant's) demo accounts, cases and certificates (demo.loader); refused in
+    production."""
+    from demo.loader import DemoRefused
+    from demo.loader import load_demo as load
+    from tenants.services import list_tenants
+
+    async with database():
+        try:
+            for tenant in await list_tenants():
+                if slug is None or tenant.slug == slug:
+                    print("\n".join((await load(tenant)).lines()))
+        except DemoRefused as error:
+            raise SystemExit(f"未载入演示数据：{error}") from None
+
+
+def wants_demo() -> bool:
+    """`zhicheng setup` loads the demo on the embedded default (no DATABASE_URL: what `make run` uses), never
+    in production."""
+    from demo.loader import production_refusal
+
+    return not os.environ.get("DATABASE_URL") and production_refusal() is None
 
 
 def check_keys() -> None:
@@ -183,7 +197,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("load-presets", help="create or update the tenants from src/tenants/presets/*.yaml")
     commands.add_parser("serve", help="serve HTTP on HOST:PORT (default 127.0.0.1:8000)")
-    commands.add_parser("setup", help="migrate, then load presets")
+    commands.add_parser(
+        "setup", help="migrate, load presets, and on the embedded default database load the demo"
+    )
+    demo_data = commands.add_parser("load-demo", help="load the demo accounts, cases and certificates")
+    demo_data.add_argument("--tenant", metavar="SLUG", help="only this tenant")
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -209,6 +227,10 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(migrate())
     if args.command in ("load-presets", "setup"):
         asyncio.run(load_presets())
+    if args.command == "load-demo":
+        asyncio.run(load_demo(args.tenant))
+    if args.command == "setup" and wants_demo():
+        asyncio.run(load_demo())
     if args.command == "audit" and args.audit_command == "verify":
         asyncio.run(audit_verify(args.tenant))
     if args.command == "create-staff":

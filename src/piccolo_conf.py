@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "certificates.piccolo_app",
         "seals.piccolo_app",
         "cases.piccolo_app",
+        "demo.piccolo_app",
     ]
 )

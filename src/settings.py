@@ -23,18 +23,26 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def default_public_url(host: str, port: int) -> str:
+    """Where `zhicheng serve` is reached when ZHICHENG_PUBLIC_URL does not say: its own HOST and PORT, or this
+    machine for a server listening on every address."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'zhicheng.sqlite3'}"
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or default_database_url(),
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8000")),
+        host=host,
+        port=port,
         debug=os.environ.get("ZHICHENG_DEBUG", "") == "1",
-        public_url=(
-            os.environ.get("ZHICHENG_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
-        ).rstrip("/"),
+        public_url=(os.environ.get("ZHICHENG_PUBLIC_URL") or default_public_url(host, port)).rstrip("/"),
     )

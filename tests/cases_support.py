@@ -8,19 +8,20 @@ import itertools
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
-from pypdf import PdfWriter
+from PIL import Image
 
-from accounts.identity import check_character
 from accounts.roles import AccountKind, Role
 from accounts.services import create_applicant, create_staff
 from accounts.sessions import Grant, Principal
 from audit.services import SYSTEM
+from demo import samples
 from seals.services import current_seal, ensure_default_template, sample_scan, store_seal
 from tenants.services import get_tenant
 from tenants.tables import Org, Tenant
 
 _serial = itertools.count(1)
+# The sample files and ID numbers live with the demo data (demo.samples); the cases tests take them from here.
+photo, pdf_file, id_number = samples.photo, samples.pdf_file, samples.id_number
 
 
 async def tenant(slug: str) -> Tenant:
@@ -93,27 +94,6 @@ async def ensure_seal(slug: str, code: str) -> None:
         await store_seal(where, SYSTEM, org_code=code, scan=sample_scan(), operator="经办人", leader="负责人")
 
 
-def pdf_file(pages: int = 1) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(595, 842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def photo(width_mm: float = 25, height_mm: float = 35, *, fmt: str = "JPEG", scale: int = 10) -> bytes:
-    """A colour portrait on a plain light-blue background, ``scale`` pixels per millimetre."""
-    width, height = round(width_mm * scale), round(height_mm * scale)
-    image = Image.new("RGB", (width, height), (90, 150, 220))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((width * 0.3, height * 0.2, width * 0.7, height * 0.6), fill=(230, 190, 160))
-    draw.rectangle((width * 0.2, height * 0.65, width * 0.8, height), fill=(40, 40, 60))
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, quality=90)
-    return buffer.getvalue()
-
-
 def noisy_picture(width: int = 800, height: int = 600) -> bytes:
     pixels = np.random.default_rng(1).integers(0, 255, (height, width, 3), dtype=np.uint8)
     buffer = io.BytesIO()
@@ -161,12 +141,6 @@ async def decide(slug: str, actor: Principal, case_id: int, action: Any, reason:
     return await act(
         await tenant(slug), actor, case_id, action, version=await version(slug, case_id), reason=reason
     )
-
-
-def id_number(region: str = "622826", birthday: str = "19800101", serial: int = 1) -> str:
-    """A GB 11643 ID number with a correct check digit (serial odd: male, even: female)."""
-    body = f"{region}{birthday}{serial:03d}"
-    return body + check_character(body)
 
 
 # A Gansu reissue's title part: a county school teacher's intermediate certificate, number unknown ("-1").

@@ -479,8 +479,8 @@ async def may_view(tenant: Tenant, case: CaseRecord, principal: Principal) -> bo
 # --- submitting -------------------------------------------------------------------------------------------
 
 
-def _facts(case: CaseRecord, values: Mapping[str, Any], employer: str) -> CaseFacts:
-    definition = case.definition
+def case_facts(definition: ProcedureDefinition, values: Mapping[str, Any], employer: str) -> CaseFacts:
+    """What the authority rules look at, from a case's form values."""
     obtained = values.get("obtained_on")
     return CaseFacts(
         procedure=definition.procedure,
@@ -558,7 +558,7 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
         raise CaseError(*other)
     book = await rule_book(tenant)
     try:
-        answer = book.resolve(_facts(case, values, employer))
+        answer = book.resolve(case_facts(case.definition, values, employer))
     except UnresolvableError as error:
         raise CaseError(f"无法确定办理机构：{error}") from None
     if isinstance(answer, Refusal):

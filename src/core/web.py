@@ -28,6 +28,8 @@ PRINCIPAL_SCOPE_KEY = "zhicheng.principal"
 # Where the embedding middleware (tenants.embed_controllers) leaves the portal origins that may frame the
 # page, the same list as its CSP frame-ancestors; embed.js posts its height only to one of them.
 EMBED_ORIGINS_SCOPE_KEY = "zhicheng.embed_origins"
+# Where demo.web leaves whether demo data is loaded (the banner of templates/_demo_banner.html).
+DEMO_SCOPE_KEY = "zhicheng.demo"
 # The principal's session data key that remembers an explicit ?embed=1.
 EMBED_SESSION_KEY = "embed"
 
@@ -151,6 +153,7 @@ def render(
     full_context = {
         "principal": request.scope.get(PRINCIPAL_SCOPE_KEY),
         "embed": embed,
+        "demo_data": bool(request.scope.get(DEMO_SCOPE_KEY)),
         "embed_origins": request.scope.get(EMBED_ORIGINS_SCOPE_KEY, []) if embed else [],
         # Only a block for htmx: its out-of-band updates of the page's status regions (_forms.live_update).
         "htmx_partial": partial is not None and is_htmx(request),
