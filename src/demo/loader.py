@@ -150,7 +150,7 @@ def _example(spec: FieldSpec) -> str | None:
     """A value for a patterned text field: the example its own error message gives (“如…”)."""
     assert spec.pattern is not None
     for piece in re.split(r"[“”，,\s：:（）()]+|如", spec.pattern_message or ""):
-        if piece and re.fullmatch(spec.pattern, piece):
+        if piece and spec.pattern.fullmatch(piece):
             return piece
     return None
 
