@@ -28,13 +28,13 @@ from litestar.status_codes import (
 )
 
 from accounts.identity import mask_id_number
-from accounts.roles import Role
+from accounts.roles import AccountKind, Role
 from accounts.sessions import Principal
 from accounts.web import Access, require_principal
 from cases import services
 from cases.forms import EARLIEST_DATE, NAME_MAX, display_value
 from cases.services import CaseError, CaseRecord, Conflict, FormInvalid
-from cases.workflow import EDITABLE_STATES, Action, State
+from cases.workflow import APPLICANT_MILESTONES, EDITABLE_STATES, Action, State
 from core.uploads import PHOTO_RULES
 from core.web import content_disposition, is_htmx, render
 from tenants import calendar
@@ -568,9 +568,10 @@ class FilingController(Controller):
         definition = case.definition
         known = services.form_values(tenant, case)
         shown = _form_text(known)
-        if form is not None:
-            shown.update(form)
         locked = services.locked_fields(case)
+        if form is not None:
+            # Locked inputs are not posted (no name): they keep the account's values, not an empty echo.
+            shown.update({name: value for name, value in form.items() if name not in locked})
         today = calendar.today_in_china()
         fields = [
             _field_view(definition, spec, case.tree, known, locked, today)
@@ -822,13 +823,14 @@ class FilingController(Controller):
         definition = case.definition
         values = services.form_values(tenant, case)
         holder = await services.is_holder(tenant, case, principal)
+        full_id = holder or services.checks_identity(case, principal)
         parts = []
         for index, part in enumerate(definition.parts):
             rows = []
             for spec in part.fields:
                 value = values.get(spec.name)
                 shown = display_value(spec, value, case.tree)
-                if spec.name == ID_NUMBER_FIELD and shown and not holder:
+                if spec.name == ID_NUMBER_FIELD and shown and not full_id:
                     shown = mask_id_number(shown)
                 rows.append({"label": spec.label, "value": shown})
             parts.append({"index": index, "title": part.title, "rows": rows})
@@ -842,6 +844,8 @@ class FilingController(Controller):
         events = []
         for row in await services.case_events(tenant, case.id):
             action = Action(row["action"])
+            if principal.kind is AccountKind.applicant and action not in APPLICANT_MILESTONES:
+                continue
             changed = [labels.get(key, key) for key in row["diff"] if key in labels] if row["diff"] else []
             events.append(
                 {

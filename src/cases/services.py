@@ -456,6 +456,12 @@ async def is_holder(tenant: Tenant, case: CaseRecord, principal: Principal) -> b
     return account is not None and account["id_number_hash"] == case.row["holder_id_hash"]
 
 
+def checks_identity(case: CaseRecord, principal: Principal) -> bool:
+    """The filer and whoever acts on the case now must 核对 the holder's identity, so they see the full ID
+    number; everyone else (other staff on the chain, administrators) sees it masked."""
+    return _is_filer(case, principal) or _acts_now(case, principal)
+
+
 async def may_view(tenant: Tenant, case: CaseRecord, principal: Principal) -> bool:
     """The filer, the holder, staff of any org on the case's chain, and the tenant's administrators."""
     if _is_filer(case, principal) or Role.tenant_admin in principal.roles:

@@ -73,6 +73,12 @@ ACTION_LABELS = {
 }
 
 
+# What an applicant's 办理记录 lists: the case's milestones, not every save or upload (staff see everything).
+APPLICANT_MILESTONES = frozenset(
+    {Action.create, Action.submit, Action.return_, Action.refuse, Action.complete}
+)
+
+
 class PlanError(ValueError):
     """The org tree cannot supply a step's org: a data problem the filer is told about in Chinese."""
 

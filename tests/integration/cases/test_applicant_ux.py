@@ -15,9 +15,20 @@ import pytest
 
 from accounts.roles import Role
 from audit.services import SYSTEM
+from cases.workflow import Action
 from certificates.services import Holder, Title, issue_certificate
 from tenants import calendar
-from tests.cases_support import ensure_seal, id_number, tenant
+from tenants.vocabulary import Procedure
+from tests.cases_support import (
+    REISSUE_TITLE,
+    build_case,
+    decide,
+    ensure_seal,
+    id_number,
+    pdf_file,
+    photo,
+    tenant,
+)
 from tests.filing_support import hidden_version
 from tests.people import SignedIn, signed_in_applicant, signed_in_staff
 
@@ -142,3 +153,116 @@ async def test_the_share_link_reads_as_a_link_with_a_copy_button(
     assert re.search(r'<script src="/static/copy\.js\?v=\w+" defer>', page)
     script = await holder.get(re.search(r'src="(/static/copy\.js\?v=\w+)"', page).group(1))  # type: ignore[union-attr]
     assert script.status_code == 200 and "navigator.clipboard" in script.text
+
+
+# --- filing: the form, the review page, the history ---------------------------------------------------
+
+NINGXIA_CERTIFICATE = {
+    "series": "卫生系列",
+    "title_name": "主任医师",
+    "specialty": "内科",
+    "level": "senior",
+    "highest_level": "senior",
+    "certificate_no": "NX2015-0031",
+    "qualification_doc_no": "宁人社函[2019]210号",
+    "obtained_on": "2019-03-20",
+    "issuing_body": "宁夏回族自治区人力资源和社会保障厅",
+    "limited_scope": "false",
+}
+NINGXIA_PARTS = [{"gender": "女", "employer": "640402-employer-school"}, NINGXIA_CERTIFICATE]
+NINGXIA_FILES = {"cover_1": photo(), "cover_2": photo()}
+
+
+async def ningxia_applicant(new_client: Callable[[], httpx.AsyncClient], name: str, serial: int) -> SignedIn:
+    return await signed_in_applicant(
+        new_client, "ningxia", name, id_number("640100", "19700315", serial), "640402-employer-school"
+    )
+
+
+async def test_the_locked_name_and_id_number_come_back_after_an_error(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    filer = await ningxia_applicant(new_client, "田野", 41)
+    case_id = await start(filer, "ningxia", "digitization")
+    url = f"/t/ningxia/cases/{case_id}/parts/0"
+    for headers in ({}, HTMX):
+        response = await save(
+            filer, url, {"gender": "", "employer": "640402-employer-school"}, headers=headers
+        )
+        assert response.status_code == 422
+        page = text_of(response)
+        assert re.search(r'id="f-holder_name" type="text" value="田野" readonly', page)
+        assert re.search(r'id="f-id_number" type="text" value="640100197003150\d{3}" readonly', page)
+
+
+async def test_the_review_page_shows_the_data_before_the_submit_button(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    filer = await ningxia_applicant(new_client, "白云", 43)
+    case_id = await build_case(
+        "ningxia", Procedure.digitization, filer.principal, NINGXIA_PARTS, NINGXIA_FILES
+    )
+    page = text_of(await filer.get(f"/t/ningxia/cases/{case_id}"))
+    data, files, button, history = (
+        page.index("NX2015-0031"),
+        page.index('id="files-title"'),
+        page.index(f'action="/t/ningxia/cases/{case_id}/submit"'),
+        page.index('id="history-title"'),
+    )
+    assert data < files < button < history
+
+
+async def test_the_applicant_history_shows_what_matters_to_them(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    filer = await ningxia_applicant(new_client, "林涛", 45)
+    case_id = await build_case(
+        "ningxia", Procedure.digitization, filer.principal, NINGXIA_PARTS, NINGXIA_FILES
+    )
+    await submit_case_as(filer, "ningxia", case_id)
+    unit_admin = await signed_in_staff(new_client, "ningxia", ("640402-employer-school", Role.org_admin))
+    await decide("ningxia", unit_admin.principal, case_id, Action.return_, "封面2照片不清晰")
+    history = text_of(await filer.get(f"/t/ningxia/cases/{case_id}")).split('id="history-title"')[1]
+    assert "<strong>提交</strong> → 审核中" in history
+    assert "<strong>退回</strong> → 已退回" in history and "理由：封面2照片不清晰" in history
+    assert "<strong>保存</strong>" not in history and "<strong>上传附件</strong>" not in history
+    # Staff on the case still see every change.
+    staff_history = text_of(await unit_admin.get(f"/t/ningxia/cases/{case_id}")).split('id="history-title"')[
+        1
+    ]
+    assert "<strong>保存</strong>" in staff_history and "<strong>上传附件</strong>" in staff_history
+
+
+async def submit_case_as(filer: SignedIn, slug: str, case_id: int) -> None:
+    page = await filer.get(f"/t/{slug}/cases/{case_id}")
+    response = await filer.post(f"/t/{slug}/cases/{case_id}/submit", {"version": hidden_version(page.text)})
+    assert response.status_code == 303, text_of(response)
+
+
+# --- employer clerks ---------------------------------------------------------------------------------
+
+
+async def test_the_clerk_filing_or_checking_a_case_sees_the_full_id_number(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    holder_id = id_number("620100", "19800404", 47)
+    masked = f"{holder_id[:6]}********{holder_id[-4:]}"
+    filer = await signed_in_staff(new_client, "gansu", ("620102-employer-school", Role.clerk))
+    parts = [{"holder_name": "郑重", "id_number": holder_id, "gender": "男"}, REISSUE_TITLE]
+    case_id = await build_case(
+        "gansu",
+        Procedure.reissue,
+        filer.principal,
+        parts,
+        {"photo": photo(), "qualification_doc": pdf_file(), "review_form": pdf_file()},
+        filer_org="620102-employer-school",
+    )
+    url = f"/t/gansu/cases/{case_id}"
+    assert f"<dd>{holder_id}</dd>" in text_of(await filer.get(url))  # the filer checks what was typed
+    await submit_case_as(filer, "gansu", case_id)
+    office_clerk = await signed_in_staff(new_client, "gansu", ("620100-city_office", Role.clerk))
+    reviewer = await signed_in_staff(new_client, "gansu", ("620100-city_office", Role.reviewer))
+    # The office clerk acts on it now (核对): the full number. The reviewer, whose turn has not come: masked.
+    assert f"<dd>{holder_id}</dd>" in text_of(await office_clerk.get(url))
+    page = text_of(await reviewer.get(url))
+    assert f"<dd>{masked}</dd>" in page and holder_id not in page
