@@ -395,7 +395,7 @@ class FilingController(Controller):
     @get("/", name="cases:mine", opt={"access": Access.signed_in})
     async def mine(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         principal = require_principal(request)
-        return await self._mine(request, tenant, principal)
+        return await self._mine(request, tenant, principal, partial="case_list")
 
     async def _mine(
         self,
@@ -405,6 +405,7 @@ class FilingController(Controller):
         *,
         message: str = "",
         status_code: int = 200,
+        partial: str | None = None,
     ) -> Response[str]:
         definitions: dict[str, ProcedureDefinition] = {}
         for value in tenant.procedures:
@@ -417,8 +418,14 @@ class FilingController(Controller):
             if services.can_file(definition, principal):
                 closed, note = _window_note(definition, today)
                 offers.append({"procedure": value, "title": definition.title, "closed": closed, "note": note})
+        params = request.query_params
+        filters = services.MyCasesFilter(
+            q=params.get("q", "").strip()[:NAME_MAX],
+            procedure=Procedure(params["procedure"]) if params.get("procedure") in definitions else None,
+            state=State(params["state"]) if params.get("state") in State.__members__ else None,
+        )
         rows = []
-        for row in await services.my_cases(tenant, principal):
+        for row in await services.my_cases(tenant, principal, filters):
             state = State(row["state"])
             definition = definitions.get(row["procedure"])
             rows.append(
@@ -426,6 +433,7 @@ class FilingController(Controller):
                     "id": row["id"],
                     "title": definition.title if definition else Procedure(row["procedure"]).label,
                     "holder_name": row["holder_name"],
+                    "id_tail": row["holder_id_tail"],
                     "state": state.value,
                     "state_label": state.label,
                     "return_reason": row["return_reason"] if state is State.returned else "",
@@ -438,8 +446,18 @@ class FilingController(Controller):
         return render(
             request,
             "cases/my_cases.html",
-            {"tenant": tenant, "offers": offers, "cases": rows, "message": message},
+            {
+                "tenant": tenant,
+                "offers": offers,
+                "cases": rows,
+                "message": message,
+                "filters": filters,
+                "filtered": bool(filters.q or filters.procedure or filters.state),
+                "procedures": [(value, definition.title) for value, definition in definitions.items()],
+                "states": list(State),
+            },
             status_code=status_code,
+            partial=partial,
         )
 
     # Starting a case ----------------------------------------------------------------------------------------
@@ -658,8 +676,12 @@ class FilingController(Controller):
             )
         except CaseError as error:
             raise PageRefusal(tenant, HTTP_403_FORBIDDEN, error.message, case.id) from None
-        if cleaned.errors:
-            # The valid values were stored (and the version moved on); every input comes back as typed.
+        if cleaned.errors or cleaned.refusal:
+            # The valid values were stored (and the version moved on); every input comes back as typed. An
+            # eligibility refusal is told here, where its value was entered, and again at submit.
+            errors = dict(cleaned.errors)
+            if cleaned.refusal_field:
+                errors[cleaned.refusal_field] = cleaned.refusal
             fresh = await _load(tenant, case.id)
             return await self._part_page(
                 request,
@@ -667,8 +689,8 @@ class FilingController(Controller):
                 fresh,
                 part,
                 form=raw,
-                errors=cleaned.errors,
-                message="请按提示修改后再保存",
+                errors=errors,
+                message=cleaned.refusal or "请按提示修改后再保存",
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                 partial="part_form",
             )

@@ -9,8 +9,8 @@ other gets ``Conflict``, with nothing written.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from accounts.services import account_in_tenant, id_context, id_number_of, separ
 from accounts.sessions import Principal
 from audit.services import Actor, record
 from cases.forms import Cleaned, clean_fields, display_value, missing_fields, refusal
+from cases.queue import holder_matches
 from cases.tables import Attachment, Case, CaseEvent
 from cases.workflow import (
     EDITABLE_STATES,
@@ -36,7 +37,7 @@ from certificates.services import Holder, IssueError, Title, issue_certificate
 from core.storage import read_bytes, store_bytes
 from core.uploads import CheckedUpload, UploadError, UploadSpec, check_upload
 from tenants import calendar
-from tenants.authority import CaseFacts, OrgTree, Refusal, UnresolvableError
+from tenants.authority import Assignment, CaseFacts, OrgTree, Refusal, UnresolvableError
 from tenants.procedures import (
     EMPLOYER_FIELD,
     HOLDER_NAME_FIELD,
@@ -307,6 +308,13 @@ async def save_part(
         locked=locked_fields(case),
     )
     await _store_values(tenant, principal, case, before, cleaned.values, version, role, org)
+    if cleaned.errors:
+        return cleaned
+    # Each eligibility rule is told at the step where its last input is entered, not only at submit.
+    try:
+        await screen(tenant, case, cleaned.values, entered=entered_by(case.definition, part))
+    except CaseError as error:
+        return replace(cleaned, refusal=error.message, refusal_field=error.field)
     return cleaned
 
 
@@ -475,6 +483,23 @@ async def may_view(tenant: Tenant, case: CaseRecord, principal: Principal) -> bo
 # --- submitting -------------------------------------------------------------------------------------------
 
 
+# The form fields the authority rules read (``_facts``): a procedure's rules are evaluated once all of the
+# fields its form has among these are entered.
+FACT_FIELDS = ("route", "level", EMPLOYER_FIELD, "committee", "obtained_on", "certificate")
+# The fields each check against the holder's other cases reads.
+CHECK_INPUTS = {Check.highest_first: {"level", "series", "highest_level"}, Check.only_highest: {"level"}}
+
+
+def entered_by(definition: ProcedureDefinition, part: int) -> frozenset[str]:
+    """The fields of the form's parts up to and including ``part``."""
+    return frozenset(spec.name for item in definition.parts[: part + 1] for spec in item.fields)
+
+
+def _has_inputs(definition: ProcedureDefinition, inputs: Iterable[str], entered: frozenset[str]) -> bool:
+    """Whether every one of ``inputs`` the form asks for has been entered (the rest are fixed facts)."""
+    return all(name in entered for name in inputs if definition.field(name) is not None)
+
+
 def _facts(case: CaseRecord, values: Mapping[str, Any], employer: str) -> CaseFacts:
     definition = case.definition
     obtained = values.get("obtained_on")
@@ -492,13 +517,13 @@ def _facts(case: CaseRecord, values: Mapping[str, Any], employer: str) -> CaseFa
 
 
 async def _check_other_cases(
-    tenant: Tenant, case: CaseRecord, values: Mapping[str, Any]
+    tenant: Tenant, case: CaseRecord, values: Mapping[str, Any], entered: frozenset[str]
 ) -> tuple[str, str | None] | None:
     """Eligibility checks that look at the holder's other cases: (message, field) when refused."""
-    level = Level(values["level"])
     for rule in case.definition.eligibility:
-        if rule.check is None:
+        if rule.check is None or not _has_inputs(case.definition, CHECK_INPUTS[rule.check], entered):
             continue
+        level = Level(values["level"])
         others = await Case.select(Case.level, Case.series, Case.state).where(
             Case.tenant == tenant.id,
             Case.procedure == case.row["procedure"],
@@ -523,6 +548,37 @@ async def _check_other_cases(
     return None
 
 
+async def screen(
+    tenant: Tenant, case: CaseRecord, values: Mapping[str, Any], *, entered: frozenset[str] | None = None
+) -> Assignment | None:
+    """The one evaluator of a case's eligibility: the definition's ``when`` refusals, the checks against the
+    holder's other cases, then the tenant's authority rules — each only once the fields it reads are
+    ``entered`` (every field when None, at submit). Raises ``CaseError`` with the seed's message; returns
+    the office the authority rules assign, or None while their inputs are still missing."""
+    definition = case.definition
+    entered = entered if entered is not None else frozenset(spec.name for spec in definition.fields)
+    refused = refusal(definition, values, entered)
+    if refused is not None and refused.when is not None:
+        inputs = [spec.name for spec in definition.fields if spec.name in refused.when]
+        raise CaseError(refused.refuse, inputs[-1] if inputs else None)
+    other = await _check_other_cases(tenant, case, values, entered)
+    if other is not None:
+        raise CaseError(*other)
+    employer = (
+        values.get(EMPLOYER_FIELD) if definition.field(EMPLOYER_FIELD) else case.code(case.row["employer"])
+    )
+    if not _has_inputs(definition, FACT_FIELDS, entered) or not employer or not values.get("level"):
+        return None
+    book = await rule_book(tenant)
+    try:
+        answer = book.resolve(_facts(case, values, employer))
+    except UnresolvableError as error:
+        raise CaseError(f"无法确定办理机构：{error}") from None
+    if isinstance(answer, Refusal):
+        raise CaseError(answer.message)
+    return answer
+
+
 async def submit_case(tenant: Tenant, principal: Principal, case_id: int, version: int) -> PlannedStep:
     """Checks the whole case and sends it to the first step of its chain. Raises ``FormInvalid`` with every
     problem at once, or ``CaseError`` when the procedure refuses the case."""
@@ -536,29 +592,20 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
     errors = missing_fields(case.definition, values)
     if errors:
         raise FormInvalid(errors)
-    # A case the seeds refuse is told so before being asked for files it could never use.
-    refused = refusal(case.definition, values)
-    if refused is not None:
-        raise CaseError(refused.refuse)
+    employer = case.code(case.row["employer"])
+    if employer is None:
+        raise FormInvalid({EMPLOYER_FIELD: "请选择工作单位"})
+    # The same rules the form's steps already told, all of them now; a case the seeds refuse is told so
+    # before being asked for files it could never use.
+    answer = await screen(tenant, case, values)
+    if answer is None:  # every field is entered: only a form without 级别 gets here
+        raise CaseError("无法确定办理机构：请填写级别", "level")
     present = await attachments_of(tenant, case.id)
     for spec in case.definition.attachments:
         if spec.is_required(values) and spec.slot not in present:
             errors[spec.slot] = f"请上传{spec.label}"
     if errors:
         raise FormInvalid(errors)
-    employer = case.code(case.row["employer"])
-    if employer is None:
-        raise FormInvalid({EMPLOYER_FIELD: "请选择工作单位"})
-    other = await _check_other_cases(tenant, case, values)
-    if other is not None:
-        raise CaseError(*other)
-    book = await rule_book(tenant)
-    try:
-        answer = book.resolve(_facts(case, values, employer))
-    except UnresolvableError as error:
-        raise CaseError(f"无法确定办理机构：{error}") from None
-    if isinstance(answer, Refusal):
-        raise CaseError(answer.message)
     try:
         plan = plan_steps(
             case.definition,
@@ -956,7 +1003,19 @@ async def case_events(tenant: Tenant, case_id: int) -> list[dict[str, Any]]:
     )
 
 
-async def my_cases(tenant: Tenant, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class MyCasesFilter:
+    """我的申请's search: a holder's name (or its first characters) or last four ID digits, a procedure, a
+    state; empty ones do not filter."""
+
+    q: str = ""
+    procedure: Procedure | None = None
+    state: State | None = None
+
+
+async def my_cases(
+    tenant: Tenant, principal: Principal, filters: MyCasesFilter | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     """The cases I filed (or my filing orgs did), and — for an applicant — the cases filed for me."""
     condition = Case.filed_by == principal.account_id
     if principal.kind is AccountKind.staff:
@@ -971,20 +1030,24 @@ async def my_cases(tenant: Tenant, principal: Principal, limit: int = 100) -> li
         account = await account_in_tenant(tenant, principal.account_id or 0)
         if account is not None and account["id_number_hash"]:
             condition = condition | (Case.holder_id_hash == account["id_number_hash"])
-    return (
-        await Case.select(
-            Case.id,
-            Case.procedure,
-            Case.state,
-            Case.holder_name,
-            Case.level,
-            Case.series,
-            Case.return_reason,
-            Case.decision_reason,
-            Case.updated_at,
-            Case.certificate,
-        )
-        .where(Case.tenant == tenant.id, condition)
-        .order_by(Case.updated_at, ascending=False)
-        .limit(limit)
-    )
+    query = Case.select(
+        Case.id,
+        Case.procedure,
+        Case.state,
+        Case.holder_name,
+        Case.holder_id_tail,
+        Case.level,
+        Case.series,
+        Case.return_reason,
+        Case.decision_reason,
+        Case.updated_at,
+        Case.certificate,
+    ).where(Case.tenant == tenant.id, condition)
+    filters = filters or MyCasesFilter()
+    if filters.q:
+        query = query.where(holder_matches(filters.q))
+    if filters.procedure is not None:
+        query = query.where(Case.procedure == filters.procedure.value)
+    if filters.state is not None:
+        query = query.where(Case.state == filters.state.value)
+    return await query.order_by(Case.updated_at, ascending=False).limit(limit)

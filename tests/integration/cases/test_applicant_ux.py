@@ -266,3 +266,106 @@ async def test_the_clerk_filing_or_checking_a_case_sees_the_full_id_number(
     assert f"<dd>{holder_id}</dd>" in text_of(await office_clerk.get(url))
     page = text_of(await reviewer.get(url))
     assert f"<dd>{masked}</dd>" in page and holder_id not in page
+
+
+# --- eligibility at the step where its value is entered ----------------------------------------------
+
+
+async def test_a_reissue_of_a_2019_title_is_refused_at_the_title_step_and_again_at_submit(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    clerk = await signed_in_staff(new_client, "gansu", ("620102-employer-school", Role.clerk))
+    case_id = await start(clerk, "gansu", "reissue", filer_org="620102-employer-school")
+    base = f"/t/gansu/cases/{case_id}"
+    holder = {"holder_name": "钱进", "id_number": id_number("620100", "19800505", 49), "gender": "男"}
+    assert (await save(clerk, f"{base}/parts/0", holder)).status_code == 303
+    late = {**REISSUE_TITLE, "obtained_on": "2019-03-01"}
+    refusal = "2019年起取得的职称已发放电子证书，无需补办；只有2018年底前取得的纸质证书可以补办"
+    for headers in ({}, HTMX):
+        response = await save(clerk, f"{base}/parts/1", late, headers=headers)
+        assert response.status_code == 422  # told here, before any upload, and the step does not move on
+        page = text_of(response)
+        assert f'<p class="form-error" role="alert">{refusal}</p>' in page
+        assert 'value="2019-03-01"' in page
+    # Submitting (before any upload) gives the same refusal, from the same rules.
+    response = await clerk.post(f"{base}/submit", {"version": hidden_version((await clerk.get(base)).text)})
+    assert response.status_code == 422
+    page = text_of(response)
+    assert refusal in page and "请上传" not in page
+    response = await save(clerk, f"{base}/parts/1", REISSUE_TITLE)
+    assert response.status_code == 303 and response.headers["location"] == f"{base}/attachments"
+
+
+async def test_a_procedure_refusal_is_told_next_to_its_field_at_its_step(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    # 原人社函〔2021〕85号 一(三): the 封二 remark makes a certificate ineligible; it is asked on step 2.
+    filer = await ningxia_applicant(new_client, "马驰", 51)
+    case_id = await start(filer, "ningxia", "digitization")
+    base = f"/t/ningxia/cases/{case_id}"
+    assert (await save(filer, f"{base}/parts/0", NINGXIA_PARTS[0])).status_code == 303
+    response = await save(filer, f"{base}/parts/1", {**NINGXIA_CERTIFICATE, "limited_scope": "true"})
+    assert response.status_code == 422
+    page = text_of(response)
+    refusal = "职称证书封二中印有“在全区非公有制经济组织范围内有效或所属范围内有效”字样的证书不予换发"
+    assert f'<p class="field-error" id="limited_scope-error">{refusal}</p>' in page
+    response = await save(filer, f"{base}/parts/1", NINGXIA_CERTIFICATE)
+    assert response.status_code == 303
+
+
+async def test_my_cases_are_searched_by_name_id_tail_procedure_and_state(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    clerk = await signed_in_staff(new_client, "gansu", ("620102-employer-hospital", Role.clerk))
+    ids = {}
+    for name, serial in (("欧阳修", 53), ("欧阳询", 55), ("苏轼", 57)):
+        number = id_number("620100", "19800606", serial)
+        parts = [{"holder_name": name, "id_number": number, "gender": "男"}, REISSUE_TITLE]
+        ids[name] = (
+            await build_case(
+                "gansu", Procedure.reissue, clerk.principal, parts, {}, "620102-employer-hospital"
+            ),
+            number[-4:],
+        )
+    files = {"photo": photo(), "qualification_doc": pdf_file(), "review_form": pdf_file()}
+    submitted = await build_case(
+        "gansu",
+        Procedure.reissue,
+        clerk.principal,
+        [
+            {"holder_name": "苏辙", "id_number": id_number("620100", "19800606", 59), "gender": "男"},
+            REISSUE_TITLE,
+        ],
+        files,
+        "620102-employer-hospital",
+    )
+    await submit_case_as(clerk, "gansu", submitted)
+
+    def listed(page: str) -> set[int]:
+        return {int(found) for found in re.findall(r'<h3><a href="/t/gansu/cases/(\d+)">', page)}
+
+    page = text_of(await clerk.get("/t/gansu/cases"))
+    assert '<form method="get" action="/t/gansu/cases"' in page and 'role="search"' in page
+    assert '<label for="f-q">姓名或身份证后四位</label>' in page
+    assert listed(page) == {case_id for case_id, _ in ids.values()} | {submitted}
+    by_surname = text_of(await clerk.get("/t/gansu/cases", params={"q": "欧阳"}))
+    assert listed(by_surname) == {ids["欧阳修"][0], ids["欧阳询"][0]}
+    assert 'value="欧阳"' in by_surname  # the form keeps the search
+    case_id, tail = ids["苏轼"]
+    assert listed(text_of(await clerk.get("/t/gansu/cases", params={"q": tail}))) == {case_id}
+    assert f"（身份证后四位 {tail}）" in text_of(await clerk.get("/t/gansu/cases"))
+    in_review = text_of(await clerk.get("/t/gansu/cases", params={"state": "in_review"}))
+    assert (
+        listed(in_review) == {submitted} and '<option value="in_review" selected>审核中</option>' in in_review
+    )
+    assert listed(text_of(await clerk.get("/t/gansu/cases", params={"procedure": "collection"}))) == set()
+    drafts = await clerk.get("/t/gansu/cases", params={"procedure": "reissue", "state": "draft", "q": "苏"})
+    assert listed(text_of(drafts)) == {ids["苏轼"][0]}
+    nothing = text_of(await clerk.get("/t/gansu/cases", params={"q": "无此人"}))
+    assert listed(nothing) == set() and "没有符合条件的申请" in nothing
+    # With htmx only the list is swapped; an unknown procedure or state filters nothing.
+    partial = await clerk.get("/t/gansu/cases", params={"q": "欧阳"}, headers=HTMX)
+    assert partial.text.lstrip().startswith('<div id="case-list"') and "<html" not in partial.text
+    assert (
+        len(listed(text_of(await clerk.get("/t/gansu/cases", params={"state": "x", "procedure": "y"})))) == 4
+    )
