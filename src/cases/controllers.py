@@ -858,6 +858,7 @@ class FilingController(Controller):
             parts.append({"index": index, "title": part.title, "rows": rows})
         present = await services.attachments_of(tenant, case.id)
         editable, _, _ = services.may_edit(case, principal)
+        withdrawal = await services.withdrawal_of(tenant, case, principal)
         slots = [
             _slot_view(tenant, case, spec, values, present, editable=False) for spec in definition.attachments
         ]
@@ -900,6 +901,7 @@ class FilingController(Controller):
                 "events": list(reversed(events)),
                 "editable": editable,
                 "can_submit": editable and case.state in EDITABLE_STATES,
+                "withdrawal": withdrawal.value if withdrawal else "",
                 "version": case.row["version"],
                 "problems": problems or [],
                 "message": message,
@@ -916,6 +918,52 @@ class FilingController(Controller):
     ) -> Response[str]:
         principal = require_principal(request)
         return await self._case_page(request, tenant, await _viewable(tenant, principal, case_id))
+
+    # Withdrawing: a confirmation page (works without JavaScript), then the command -----------------------
+
+    @get("/{case_id:int}/withdraw", name="cases:withdraw-confirm", opt={"access": Access.signed_in})
+    async def withdraw_confirm(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], case_id: FromPath[int]
+    ) -> Response[str]:
+        principal = require_principal(request)
+        case = await _viewable(tenant, principal, case_id)
+        withdrawal = await services.withdrawal_of(tenant, case, principal)
+        if withdrawal is None:
+            raise PageRefusal(
+                tenant, HTTP_403_FORBIDDEN, "该申请不能撤回：只有填报人能撤回草稿或尚无人办理的申请", case.id
+            )
+        return render(
+            request,
+            "cases/withdraw.html",
+            {
+                "tenant": tenant,
+                "case_id": case.id,
+                "title": case.definition.title,
+                "holder_name": case.row["holder_name"],
+                "withdrawal": withdrawal.value,
+                "version": case.row["version"],
+                "base": f"/t/{tenant.slug}/cases/{case.id}",
+                "csrf_token": principal.csrf_token,
+            },
+        )
+
+    @post("/{case_id:int}/withdraw", name="cases:withdraw", opt={"access": Access.signed_in}, status_code=200)
+    async def withdraw(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], case_id: FromPath[int]
+    ) -> Response[str]:
+        principal = require_principal(request)
+        case = await _viewable(tenant, principal, case_id)
+        try:
+            withdrawal = await services.withdraw_case(
+                tenant, principal, case.id, _version(await request.form())
+            )
+        except Conflict as error:
+            raise PageRefusal(tenant, HTTP_409_CONFLICT, error.message, case.id) from None
+        except CaseError as error:
+            raise PageRefusal(tenant, HTTP_403_FORBIDDEN, error.message, case.id) from None
+        if withdrawal is services.Withdrawal.delete:
+            return _redirect(request, f"/t/{tenant.slug}/cases")
+        return _redirect(request, f"/t/{tenant.slug}/cases/{case.id}")
 
     @post("/{case_id:int}/submit", name="cases:submit", opt={"access": Access.signed_in}, status_code=200)
     async def submit(

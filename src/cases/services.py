@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from accounts.identity import mask_id_number
@@ -34,6 +35,7 @@ from cases.workflow import (
     with_recheck,
 )
 from certificates.services import Holder, IssueError, Title, issue_certificate
+from core.db import write_transaction
 from core.storage import read_bytes, store_bytes
 from core.uploads import CheckedUpload, UploadError, UploadSpec, check_upload
 from tenants import calendar
@@ -649,6 +651,80 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
         {"authority": answer.office.code, "rule": answer.rule.id},
     )
     return plan[0]
+
+
+# --- withdrawing ------------------------------------------------------------------------------------------
+
+
+class Withdrawal(StrEnum):
+    delete = "delete"  # a draft nobody else has seen: removed
+    recall = "recall"  # a submitted case nobody has acted on: back to a draft, out of the queue
+
+
+async def withdrawal_of(tenant: Tenant, case: CaseRecord, principal: Principal) -> Withdrawal | None:
+    """What withdrawing would do for ``principal`` now, or None when they cannot withdraw the case."""
+    if not _is_filer(case, principal):
+        return None
+    if case.state is State.draft:
+        return Withdrawal.delete
+    if case.state is not State.in_review or case.row["step"] != 0:
+        return None
+    events = (
+        await CaseEvent.select(CaseEvent.action)
+        .where(CaseEvent.tenant == tenant.id, CaseEvent.case == case.id)
+        .order_by(CaseEvent.id, ascending=False)
+    )
+    # Nobody has acted on it: nothing recorded since the submission (the version check covers the race).
+    return Withdrawal.recall if events and events[0]["action"] == Action.submit.value else None
+
+
+async def withdraw_case(tenant: Tenant, principal: Principal, case_id: int, version: int) -> Withdrawal:
+    """Deletes a draft, or takes a submitted case nobody has acted on back to a draft; one transaction with
+    its audit record."""
+    case = await load_case(tenant, case_id)
+    async with write_transaction(Case._meta.db):
+        withdrawal = await withdrawal_of(tenant, case, principal)
+        if withdrawal is None:
+            raise CaseError(
+                "该申请已有工作人员办理，不能撤回" if case.state is State.in_review else "该申请不能撤回"
+            )
+        filer = _filer_for(case.definition, case.tree, case.code(case.row["filer_org"]))
+        role, org = (filer.role if filer else None), case.code(case.row["filer_org"])
+        if withdrawal is Withdrawal.delete:
+            deleted = (
+                await Case.delete()
+                .where(Case.tenant == tenant.id, Case.id == case.id, Case.version == version)
+                .returning(Case.id)
+            )
+            if not deleted:
+                raise Conflict(CONFLICT_MESSAGE)
+            await record(
+                tenant,
+                Actor(principal.actor_label, role.value if role else None, org),
+                "case.delete",
+                f"case:{case.id}",
+                {"procedure": case.row["procedure"], "holder_name": case.row["holder_name"]},
+            )
+            return withdrawal
+        await _change(
+            case,
+            version,
+            {
+                Case.state: State.draft.value,
+                Case.plan: [],
+                Case.step: 0,
+                Case.authority: None,
+                Case.current_org: None,
+                Case.current_role: None,
+                Case.queued_at: None,
+                Case.submitted_at: None,
+                Case.updated_at: _now(),
+            },
+        )
+        await _event(
+            tenant, case.id, principal, role, org, Action.withdraw, case.state, State.draft, 0, None, {}
+        )
+        return withdrawal
 
 
 # --- acting on a case -------------------------------------------------------------------------------------

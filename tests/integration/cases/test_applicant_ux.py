@@ -15,6 +15,7 @@ import pytest
 
 from accounts.roles import Role
 from audit.services import SYSTEM
+from audit.tables import AuditEvent
 from cases.workflow import Action
 from certificates.services import Holder, Title, issue_certificate
 from tenants import calendar
@@ -28,6 +29,7 @@ from tests.cases_support import (
     pdf_file,
     photo,
     tenant,
+    version,
 )
 from tests.filing_support import hidden_version
 from tests.people import SignedIn, signed_in_applicant, signed_in_staff
@@ -369,3 +371,69 @@ async def test_my_cases_are_searched_by_name_id_tail_procedure_and_state(
     assert (
         len(listed(text_of(await clerk.get("/t/gansu/cases", params={"state": "x", "procedure": "y"})))) == 4
     )
+
+
+# --- withdrawing --------------------------------------------------------------------------------------
+
+
+async def audit_actions(case_id: int) -> list[str]:
+    rows = await AuditEvent.select(AuditEvent.action).where(AuditEvent.subject == f"case:{case_id}")
+    return [row["action"] for row in rows]
+
+
+async def test_a_draft_is_deleted_after_confirmation_and_the_audit_log_keeps_it(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    filer = await ningxia_applicant(new_client, "吴桐", 61)
+    case_id = await build_case(
+        "ningxia", Procedure.digitization, filer.principal, NINGXIA_PARTS, NINGXIA_FILES
+    )
+    base = f"/t/ningxia/cases/{case_id}"
+    page = text_of(await filer.get(base))
+    assert f'<a class="button secondary" href="{base}/withdraw">删除草稿</a>' in page
+    confirm = text_of(await filer.get(f"{base}/withdraw"))
+    assert "已填写的内容和上传的附件将一并删除，不能恢复" in confirm and "确定删除" in confirm
+    assert f'<form method="post" action="{base}/withdraw"' in confirm and f'href="{base}">取消</a>' in confirm
+    # Somebody else cannot, and a stale version changes nothing.
+    stranger = await ningxia_applicant(new_client, "路人", 63)
+    assert (await stranger.post(f"{base}/withdraw", {"version": hidden_version(confirm)})).status_code == 403
+    assert (await filer.post(f"{base}/withdraw", {"version": "0"})).status_code == 409
+    response = await filer.post(f"{base}/withdraw", {"version": hidden_version(confirm)})
+    assert response.status_code == 303 and response.headers["location"] == "/t/ningxia/cases"
+    assert (await filer.get(base)).status_code == 404
+    assert f'href="{base}"' not in text_of(await filer.get("/t/ningxia/cases"))
+    assert (await audit_actions(case_id))[-1] == "case.delete"
+
+
+async def test_a_submitted_case_is_withdrawn_only_while_nobody_has_acted_on_it(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    filer = await ningxia_applicant(new_client, "周全", 65)
+    case_id = await build_case(
+        "ningxia", Procedure.digitization, filer.principal, NINGXIA_PARTS, NINGXIA_FILES
+    )
+    base = f"/t/ningxia/cases/{case_id}"
+    await submit_case_as(filer, "ningxia", case_id)
+    page = text_of(await filer.get(base))
+    assert f'<a class="button secondary" href="{base}/withdraw">撤回申请</a>' in page
+    confirm = text_of(await filer.get(f"{base}/withdraw"))
+    assert "撤回后申请退出审核、回到草稿" in confirm
+    response = await filer.post(f"{base}/withdraw", {"version": hidden_version(confirm)})
+    assert response.status_code == 303 and response.headers["location"] == base
+    page = text_of(await filer.get(base))
+    assert '<p class="state-label" id="state-title">草稿</p>' in page
+    assert "<strong>撤回</strong> → 草稿" in page.split('id="history-title"')[1]
+    assert "case.withdraw" in await audit_actions(case_id)
+    unit_admin = await signed_in_staff(new_client, "ningxia", ("640402-employer-school", Role.org_admin))
+    assert f"/queue/{case_id}" not in text_of(await unit_admin.get("/t/ningxia/queue"))
+    # Submitted again and acted on (returned, resubmitted): no withdrawing any more.
+    await submit_case_as(filer, "ningxia", case_id)
+    await decide("ningxia", unit_admin.principal, case_id, Action.return_, "请补充")
+    await submit_case_as(filer, "ningxia", case_id)
+    await decide("ningxia", unit_admin.principal, case_id, Action.approve)
+    page = text_of(await filer.get(base))
+    assert f"{base}/withdraw" not in page
+    response = await filer.get(f"{base}/withdraw")
+    assert response.status_code == 403
+    response = await filer.post(f"{base}/withdraw", {"version": str(await version("ningxia", case_id))})
+    assert response.status_code == 403 and "已有工作人员办理，不能撤回" in text_of(response)
