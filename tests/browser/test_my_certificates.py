@@ -1,7 +1,7 @@
 """The holder's way to 我的电子证书 on a phone (issue #11): signed in, the header's link opens the page;
-the certificate is listed by 获得职称年度 and 职称名称 and picked with the form (htmx swaps the list); the share
-link is a link, and the copy button (shown by static/copy.js) copies it with one tap. Nothing scrolls
-sideways, no script error, nothing refused by the CSP."""
+the certificate is listed by 获得职称年度 and 职称名称 and picked with the form (htmx swaps the list);
+the share link is a link, and the copy button (shown by static/copy.js) copies it with one tap.
+Nothing scrolls sideways, no script error, nothing refused by the CSP."""
 
 from __future__ import annotations
 
