@@ -28,13 +28,13 @@ from litestar.status_codes import (
 )
 
 from accounts.identity import mask_id_number
-from accounts.roles import Role
+from accounts.roles import AccountKind, Role
 from accounts.sessions import Principal
 from accounts.web import Access, require_principal
 from cases import services
 from cases.forms import EARLIEST_DATE, NAME_MAX, display_value
 from cases.services import CaseError, CaseRecord, Conflict, FormInvalid
-from cases.workflow import EDITABLE_STATES, Action, State
+from cases.workflow import APPLICANT_MILESTONES, EDITABLE_STATES, Action, State
 from core.uploads import PHOTO_RULES
 from core.web import is_htmx, render, uploaded_file
 from tenants import calendar
@@ -394,7 +394,7 @@ class FilingController(Controller):
     @get("/", name="cases:mine", opt={"access": Access.signed_in})
     async def mine(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
         principal = require_principal(request)
-        return await self._mine(request, tenant, principal)
+        return await self._mine(request, tenant, principal, partial="case_list")
 
     async def _mine(
         self,
@@ -404,6 +404,7 @@ class FilingController(Controller):
         *,
         message: str = "",
         status_code: int = 200,
+        partial: str | None = None,
     ) -> Response[str]:
         definitions: dict[str, ProcedureDefinition] = {}
         for value in tenant.procedures:
@@ -416,8 +417,14 @@ class FilingController(Controller):
             if services.can_file(definition, principal):
                 closed, note = _window_note(definition, today)
                 offers.append({"procedure": value, "title": definition.title, "closed": closed, "note": note})
+        params = request.query_params
+        filters = services.MyCasesFilter(
+            q=params.get("q", "").strip()[:NAME_MAX],
+            procedure=Procedure(params["procedure"]) if params.get("procedure") in definitions else None,
+            state=State(params["state"]) if params.get("state") in State.__members__ else None,
+        )
         rows = []
-        for row in await services.my_cases(tenant, principal):
+        for row in await services.my_cases(tenant, principal, filters):
             state = State(row["state"])
             definition = definitions.get(row["procedure"])
             rows.append(
@@ -425,6 +432,7 @@ class FilingController(Controller):
                     "id": row["id"],
                     "title": definition.title if definition else Procedure(row["procedure"]).label,
                     "holder_name": row["holder_name"],
+                    "id_tail": row["holder_id_tail"],
                     "state": state.value,
                     "state_label": state.label,
                     "return_reason": row["return_reason"] if state is State.returned else "",
@@ -437,8 +445,18 @@ class FilingController(Controller):
         return render(
             request,
             "cases/my_cases.html",
-            {"tenant": tenant, "offers": offers, "cases": rows, "message": message},
+            {
+                "tenant": tenant,
+                "offers": offers,
+                "cases": rows,
+                "message": message,
+                "filters": filters,
+                "filtered": bool(filters.q or filters.procedure or filters.state),
+                "procedures": [(value, definition.title) for value, definition in definitions.items()],
+                "states": list(State),
+            },
             status_code=status_code,
+            partial=partial,
         )
 
     # Starting a case ----------------------------------------------------------------------------------------
@@ -567,9 +585,10 @@ class FilingController(Controller):
         definition = case.definition
         known = services.form_values(tenant, case)
         shown = _form_text(known)
-        if form is not None:
-            shown.update(form)
         locked = services.locked_fields(case)
+        if form is not None:
+            # Locked inputs are not posted (no name): they keep the account's values, not an empty echo.
+            shown.update({name: value for name, value in form.items() if name not in locked})
         today = calendar.today_in_china()
         fields = [
             _field_view(definition, spec, case.tree, known, locked, today)
@@ -656,8 +675,12 @@ class FilingController(Controller):
             )
         except CaseError as error:
             raise PageRefusal(tenant, HTTP_403_FORBIDDEN, error.message, case.id) from None
-        if cleaned.errors:
-            # The valid values were stored (and the version moved on); every input comes back as typed.
+        if cleaned.errors or cleaned.refusal:
+            # The valid values were stored (and the version moved on); every input comes back as typed. An
+            # eligibility refusal is told here, where its value was entered, and again at submit.
+            errors = dict(cleaned.errors)
+            if cleaned.refusal_field:
+                errors[cleaned.refusal_field] = cleaned.refusal
             fresh = await _load(tenant, case.id)
             return await self._part_page(
                 request,
@@ -665,8 +688,8 @@ class FilingController(Controller):
                 fresh,
                 part,
                 form=raw,
-                errors=cleaned.errors,
-                message="请按提示修改后再保存",
+                errors=errors,
+                message=cleaned.refusal or "请按提示修改后再保存",
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                 partial="part_form",
             )
@@ -837,18 +860,20 @@ class FilingController(Controller):
         definition = case.definition
         values = services.form_values(tenant, case)
         holder = await services.is_holder(tenant, case, principal)
+        full_id = holder or services.checks_identity(case, principal)
         parts = []
         for index, part in enumerate(definition.parts):
             rows = []
             for spec in part.fields:
                 value = values.get(spec.name)
                 shown = display_value(spec, value, case.tree)
-                if spec.name == ID_NUMBER_FIELD and shown and not holder:
+                if spec.name == ID_NUMBER_FIELD and shown and not full_id:
                     shown = mask_id_number(shown)
                 rows.append({"label": spec.label, "value": shown})
             parts.append({"index": index, "title": part.title, "rows": rows})
         present = await services.attachments_of(tenant, case.id)
         editable, _, _ = services.may_edit(case, principal)
+        withdrawal = await services.withdrawal_of(tenant, case, principal)
         slots = [
             _slot_view(tenant, case, spec, values, present, editable=False) for spec in definition.attachments
         ]
@@ -857,6 +882,8 @@ class FilingController(Controller):
         events = []
         for row in await services.case_events(tenant, case.id):
             action = Action(row["action"])
+            if principal.kind is AccountKind.applicant and action not in APPLICANT_MILESTONES:
+                continue
             changed = [labels.get(key, key) for key in row["diff"] if key in labels] if row["diff"] else []
             events.append(
                 {
@@ -889,6 +916,7 @@ class FilingController(Controller):
                 "events": list(reversed(events)),
                 "editable": editable,
                 "can_submit": editable and case.state in EDITABLE_STATES,
+                "withdrawal": withdrawal.value if withdrawal else "",
                 "version": case.row["version"],
                 "problems": problems or [],
                 "message": message,
@@ -905,6 +933,52 @@ class FilingController(Controller):
     ) -> Response[str]:
         principal = require_principal(request)
         return await self._case_page(request, tenant, await _viewable(tenant, principal, case_id))
+
+    # Withdrawing: a confirmation page (works without JavaScript), then the command -----------------------
+
+    @get("/{case_id:int}/withdraw", name="cases:withdraw-confirm", opt={"access": Access.signed_in})
+    async def withdraw_confirm(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], case_id: FromPath[int]
+    ) -> Response[str]:
+        principal = require_principal(request)
+        case = await _viewable(tenant, principal, case_id)
+        withdrawal = await services.withdrawal_of(tenant, case, principal)
+        if withdrawal is None:
+            raise PageRefusal(
+                tenant, HTTP_403_FORBIDDEN, "该申请不能撤回：只有填报人能撤回草稿或尚无人办理的申请", case.id
+            )
+        return render(
+            request,
+            "cases/withdraw.html",
+            {
+                "tenant": tenant,
+                "case_id": case.id,
+                "title": case.definition.title,
+                "holder_name": case.row["holder_name"],
+                "withdrawal": withdrawal.value,
+                "version": case.row["version"],
+                "base": f"/t/{tenant.slug}/cases/{case.id}",
+                "csrf_token": principal.csrf_token,
+            },
+        )
+
+    @post("/{case_id:int}/withdraw", name="cases:withdraw", opt={"access": Access.signed_in}, status_code=200)
+    async def withdraw(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], case_id: FromPath[int]
+    ) -> Response[str]:
+        principal = require_principal(request)
+        case = await _viewable(tenant, principal, case_id)
+        try:
+            withdrawal = await services.withdraw_case(
+                tenant, principal, case.id, _version(await request.form())
+            )
+        except Conflict as error:
+            raise PageRefusal(tenant, HTTP_409_CONFLICT, error.message, case.id) from None
+        except CaseError as error:
+            raise PageRefusal(tenant, HTTP_403_FORBIDDEN, error.message, case.id) from None
+        if withdrawal is services.Withdrawal.delete:
+            return _redirect(request, f"/t/{tenant.slug}/cases")
+        return _redirect(request, f"/t/{tenant.slug}/cases/{case.id}")
 
     @post("/{case_id:int}/submit", name="cases:submit", opt={"access": Access.signed_in}, status_code=200)
     async def submit(

@@ -32,6 +32,9 @@ FLAG_LABELS = {True: "是", False: "否"}
 class Cleaned:
     values: dict[str, Any]  # field name → stored value (dates as ISO text, flags as bool)
     errors: dict[str, str]  # field name → message
+    # Why the values entered so far make the case ineligible (cases.services.screen), and its field.
+    refusal: str = ""
+    refusal_field: str | None = None
 
 
 def doc_no_with_id_tail(doc_no: str, id_number: str) -> str:
@@ -140,10 +143,15 @@ def missing_fields(definition: ProcedureDefinition, values: Mapping[str, Any]) -
     }
 
 
-def refusal(definition: ProcedureDefinition, values: Mapping[str, Any]) -> Eligibility | None:
-    """The first eligibility rule on the form's values that refuses the case."""
+def refusal(
+    definition: ProcedureDefinition, values: Mapping[str, Any], entered: frozenset[str] | None = None
+) -> Eligibility | None:
+    """The first eligibility rule on the form's values that refuses the case; with ``entered``, only the rules
+    whose inputs are all among those fields (the form so far)."""
     for rule in definition.eligibility:
-        if rule.when is not None and holds(rule.when, dict(values)):
+        if rule.when is None or (entered is not None and not set(rule.when) <= entered):
+            continue
+        if holds(rule.when, dict(values)):
             return rule
     return None
 

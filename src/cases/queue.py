@@ -370,10 +370,7 @@ def _target_query(
     if filters.submitted_to:
         query = query.where(Case.submitted_at < _china_midnight(filters.submitted_to + timedelta(days=1)))
     if filters.q:
-        if ID_TAIL.match(filters.q):
-            query = query.where(Case.holder_id_tail == filters.q.upper())
-        else:
-            query = query.where(_name_prefix(filters.q))
+        query = query.where(holder_matches(filters.q))
     return query.order_by(Case.queued_at, Case.id).limit(limit).output(load_json=True)
 
 
@@ -386,6 +383,13 @@ def _after_prefix(prefix: str) -> str | None:
         if following <= 0x10FFFF:
             return prefix[:cut] + chr(following)
     return None
+
+
+def holder_matches(q: str) -> Any:
+    """The cases whose holder ``q`` names: the last four ID digits, or a name or its first characters."""
+    if ID_TAIL.match(q):
+        return Case.holder_id_tail == q.upper()
+    return _name_prefix(q)
 
 
 def _name_prefix(prefix: str) -> Any:

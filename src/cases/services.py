@@ -9,8 +9,9 @@ other gets ``Conflict``, with nothing written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from accounts.identity import mask_id_number
@@ -20,6 +21,7 @@ from accounts.services import account_in_tenant, id_context, id_number_of, separ
 from accounts.sessions import Principal
 from audit.services import Actor, record
 from cases.forms import Cleaned, clean_fields, display_value, missing_fields, refusal
+from cases.queue import holder_matches
 from cases.tables import Attachment, Case, CaseEvent
 from cases.workflow import (
     EDITABLE_STATES,
@@ -32,11 +34,12 @@ from cases.workflow import (
     with_recheck,
 )
 from certificates.services import Holder, IssueError, Title, issue_certificate
+from core.db import write_transaction
 from core.previews import PreviewError, preview_png
 from core.storage import read_bytes, store_bytes
 from core.uploads import CheckedUpload, UploadError, UploadSpec, check_upload, photo_as_jpeg
 from tenants import calendar
-from tenants.authority import CaseFacts, OrgTree, Refusal, UnresolvableError
+from tenants.authority import Assignment, CaseFacts, OrgTree, Refusal, UnresolvableError
 from tenants.procedures import (
     EMPLOYER_FIELD,
     HOLDER_NAME_FIELD,
@@ -307,6 +310,13 @@ async def save_part(
         locked=locked_fields(case),
     )
     await _store_values(tenant, principal, case, before, cleaned.values, version, role, org)
+    if cleaned.errors:
+        return cleaned
+    # Each eligibility rule is told at the step where its last input is entered, not only at submit.
+    try:
+        await screen(tenant, case, cleaned.values, entered=entered_by(case.definition, part))
+    except CaseError as error:
+        return replace(cleaned, refusal=error.message, refusal_field=error.field)
     return cleaned
 
 
@@ -466,6 +476,12 @@ async def is_holder(tenant: Tenant, case: CaseRecord, principal: Principal) -> b
     return account is not None and account["id_number_hash"] == case.row["holder_id_hash"]
 
 
+def checks_identity(case: CaseRecord, principal: Principal) -> bool:
+    """The filer and whoever acts on the case now must 核对 the holder's identity, so they see the full ID
+    number; everyone else (other staff on the chain, administrators) sees it masked."""
+    return _is_filer(case, principal) or _acts_now(case, principal)
+
+
 async def may_view(tenant: Tenant, case: CaseRecord, principal: Principal) -> bool:
     """The filer, the holder, staff of any org on the case's chain, and the tenant's administrators."""
     if _is_filer(case, principal) or Role.tenant_admin in principal.roles:
@@ -477,6 +493,23 @@ async def may_view(tenant: Tenant, case: CaseRecord, principal: Principal) -> bo
 
 
 # --- submitting -------------------------------------------------------------------------------------------
+
+
+# The form fields the authority rules read (``case_facts``): a procedure's rules are evaluated once all of the
+# fields its form has among these are entered.
+FACT_FIELDS = ("route", "level", EMPLOYER_FIELD, "committee", "obtained_on", "certificate")
+# The fields each check against the holder's other cases reads.
+CHECK_INPUTS = {Check.highest_first: {"level", "series", "highest_level"}, Check.only_highest: {"level"}}
+
+
+def entered_by(definition: ProcedureDefinition, part: int) -> frozenset[str]:
+    """The fields of the form's parts up to and including ``part``."""
+    return frozenset(spec.name for item in definition.parts[: part + 1] for spec in item.fields)
+
+
+def _has_inputs(definition: ProcedureDefinition, inputs: Iterable[str], entered: frozenset[str]) -> bool:
+    """Whether every one of ``inputs`` the form asks for has been entered (the rest are fixed facts)."""
+    return all(name in entered for name in inputs if definition.field(name) is not None)
 
 
 def case_facts(definition: ProcedureDefinition, values: Mapping[str, Any], employer: str) -> CaseFacts:
@@ -496,13 +529,13 @@ def case_facts(definition: ProcedureDefinition, values: Mapping[str, Any], emplo
 
 
 async def _check_other_cases(
-    tenant: Tenant, case: CaseRecord, values: Mapping[str, Any]
+    tenant: Tenant, case: CaseRecord, values: Mapping[str, Any], entered: frozenset[str]
 ) -> tuple[str, str | None] | None:
     """Eligibility checks that look at the holder's other cases: (message, field) when refused."""
-    level = Level(values["level"])
     for rule in case.definition.eligibility:
-        if rule.check is None:
+        if rule.check is None or not _has_inputs(case.definition, CHECK_INPUTS[rule.check], entered):
             continue
+        level = Level(values["level"])
         others = await Case.select(Case.level, Case.series, Case.state).where(
             Case.tenant == tenant.id,
             Case.procedure == case.row["procedure"],
@@ -527,6 +560,37 @@ async def _check_other_cases(
     return None
 
 
+async def screen(
+    tenant: Tenant, case: CaseRecord, values: Mapping[str, Any], *, entered: frozenset[str] | None = None
+) -> Assignment | None:
+    """The one evaluator of a case's eligibility: the definition's ``when`` refusals, the checks against the
+    holder's other cases, then the tenant's authority rules — each only once the fields it reads are
+    ``entered`` (every field when None, at submit). Raises ``CaseError`` with the seed's message; returns
+    the office the authority rules assign, or None while their inputs are still missing."""
+    definition = case.definition
+    entered = entered if entered is not None else frozenset(spec.name for spec in definition.fields)
+    refused = refusal(definition, values, entered)
+    if refused is not None and refused.when is not None:
+        inputs = [spec.name for spec in definition.fields if spec.name in refused.when]
+        raise CaseError(refused.refuse, inputs[-1] if inputs else None)
+    other = await _check_other_cases(tenant, case, values, entered)
+    if other is not None:
+        raise CaseError(*other)
+    employer = (
+        values.get(EMPLOYER_FIELD) if definition.field(EMPLOYER_FIELD) else case.code(case.row["employer"])
+    )
+    if not _has_inputs(definition, FACT_FIELDS, entered) or not employer or not values.get("level"):
+        return None
+    book = await rule_book(tenant)
+    try:
+        answer = book.resolve(case_facts(case.definition, values, employer))
+    except UnresolvableError as error:
+        raise CaseError(f"无法确定办理机构：{error}") from None
+    if isinstance(answer, Refusal):
+        raise CaseError(answer.message)
+    return answer
+
+
 async def submit_case(tenant: Tenant, principal: Principal, case_id: int, version: int) -> PlannedStep:
     """Checks the whole case and sends it to the first step of its chain. Raises ``FormInvalid`` with every
     problem at once, or ``CaseError`` when the procedure refuses the case."""
@@ -540,29 +604,20 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
     errors = missing_fields(case.definition, values)
     if errors:
         raise FormInvalid(errors)
-    # A case the seeds refuse is told so before being asked for files it could never use.
-    refused = refusal(case.definition, values)
-    if refused is not None:
-        raise CaseError(refused.refuse)
+    employer = case.code(case.row["employer"])
+    if employer is None:
+        raise FormInvalid({EMPLOYER_FIELD: "请选择工作单位"})
+    # The same rules the form's steps already told, all of them now; a case the seeds refuse is told so
+    # before being asked for files it could never use.
+    answer = await screen(tenant, case, values)
+    if answer is None:  # every field is entered: only a form without 级别 gets here
+        raise CaseError("无法确定办理机构：请填写级别", "level")
     present = await attachments_of(tenant, case.id)
     for spec in case.definition.attachments:
         if spec.is_required(values) and spec.slot not in present:
             errors[spec.slot] = f"请上传{spec.label}"
     if errors:
         raise FormInvalid(errors)
-    employer = case.code(case.row["employer"])
-    if employer is None:
-        raise FormInvalid({EMPLOYER_FIELD: "请选择工作单位"})
-    other = await _check_other_cases(tenant, case, values)
-    if other is not None:
-        raise CaseError(*other)
-    book = await rule_book(tenant)
-    try:
-        answer = book.resolve(case_facts(case.definition, values, employer))
-    except UnresolvableError as error:
-        raise CaseError(f"无法确定办理机构：{error}") from None
-    if isinstance(answer, Refusal):
-        raise CaseError(answer.message)
     try:
         plan = plan_steps(
             case.definition,
@@ -606,6 +661,80 @@ async def submit_case(tenant: Tenant, principal: Principal, case_id: int, versio
         {"authority": answer.office.code, "rule": answer.rule.id},
     )
     return plan[0]
+
+
+# --- withdrawing ------------------------------------------------------------------------------------------
+
+
+class Withdrawal(StrEnum):
+    delete = "delete"  # a draft nobody else has seen: removed
+    recall = "recall"  # a submitted case nobody has acted on: back to a draft, out of the queue
+
+
+async def withdrawal_of(tenant: Tenant, case: CaseRecord, principal: Principal) -> Withdrawal | None:
+    """What withdrawing would do for ``principal`` now, or None when they cannot withdraw the case."""
+    if not _is_filer(case, principal):
+        return None
+    if case.state is State.draft:
+        return Withdrawal.delete
+    if case.state is not State.in_review or case.row["step"] != 0:
+        return None
+    events = (
+        await CaseEvent.select(CaseEvent.action)
+        .where(CaseEvent.tenant == tenant.id, CaseEvent.case == case.id)
+        .order_by(CaseEvent.id, ascending=False)
+    )
+    # Nobody has acted on it: nothing recorded since the submission (the version check covers the race).
+    return Withdrawal.recall if events and events[0]["action"] == Action.submit.value else None
+
+
+async def withdraw_case(tenant: Tenant, principal: Principal, case_id: int, version: int) -> Withdrawal:
+    """Deletes a draft, or takes a submitted case nobody has acted on back to a draft; one transaction with
+    its audit record."""
+    case = await load_case(tenant, case_id)
+    async with write_transaction(Case._meta.db):
+        withdrawal = await withdrawal_of(tenant, case, principal)
+        if withdrawal is None:
+            raise CaseError(
+                "该申请已有工作人员办理，不能撤回" if case.state is State.in_review else "该申请不能撤回"
+            )
+        filer = _filer_for(case.definition, case.tree, case.code(case.row["filer_org"]))
+        role, org = (filer.role if filer else None), case.code(case.row["filer_org"])
+        if withdrawal is Withdrawal.delete:
+            deleted = (
+                await Case.delete()
+                .where(Case.tenant == tenant.id, Case.id == case.id, Case.version == version)
+                .returning(Case.id)
+            )
+            if not deleted:
+                raise Conflict(CONFLICT_MESSAGE)
+            await record(
+                tenant,
+                Actor(principal.actor_label, role.value if role else None, org),
+                "case.delete",
+                f"case:{case.id}",
+                {"procedure": case.row["procedure"], "holder_name": case.row["holder_name"]},
+            )
+            return withdrawal
+        await _change(
+            case,
+            version,
+            {
+                Case.state: State.draft.value,
+                Case.plan: [],
+                Case.step: 0,
+                Case.authority: None,
+                Case.current_org: None,
+                Case.current_role: None,
+                Case.queued_at: None,
+                Case.submitted_at: None,
+                Case.updated_at: _now(),
+            },
+        )
+        await _event(
+            tenant, case.id, principal, role, org, Action.withdraw, case.state, State.draft, 0, None, {}
+        )
+        return withdrawal
 
 
 # --- acting on a case -------------------------------------------------------------------------------------
@@ -960,7 +1089,19 @@ async def case_events(tenant: Tenant, case_id: int) -> list[dict[str, Any]]:
     )
 
 
-async def my_cases(tenant: Tenant, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class MyCasesFilter:
+    """我的申请's search: a holder's name (or its first characters) or last four ID digits, a procedure, a
+    state; empty ones do not filter."""
+
+    q: str = ""
+    procedure: Procedure | None = None
+    state: State | None = None
+
+
+async def my_cases(
+    tenant: Tenant, principal: Principal, filters: MyCasesFilter | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     """The cases I filed (or my filing orgs did), and — for an applicant — the cases filed for me."""
     condition = Case.filed_by == principal.account_id
     if principal.kind is AccountKind.staff:
@@ -975,20 +1116,24 @@ async def my_cases(tenant: Tenant, principal: Principal, limit: int = 100) -> li
         account = await account_in_tenant(tenant, principal.account_id or 0)
         if account is not None and account["id_number_hash"]:
             condition = condition | (Case.holder_id_hash == account["id_number_hash"])
-    return (
-        await Case.select(
-            Case.id,
-            Case.procedure,
-            Case.state,
-            Case.holder_name,
-            Case.level,
-            Case.series,
-            Case.return_reason,
-            Case.decision_reason,
-            Case.updated_at,
-            Case.certificate,
-        )
-        .where(Case.tenant == tenant.id, condition)
-        .order_by(Case.updated_at, ascending=False)
-        .limit(limit)
-    )
+    query = Case.select(
+        Case.id,
+        Case.procedure,
+        Case.state,
+        Case.holder_name,
+        Case.holder_id_tail,
+        Case.level,
+        Case.series,
+        Case.return_reason,
+        Case.decision_reason,
+        Case.updated_at,
+        Case.certificate,
+    ).where(Case.tenant == tenant.id, condition)
+    filters = filters or MyCasesFilter()
+    if filters.q:
+        query = query.where(holder_matches(filters.q))
+    if filters.procedure is not None:
+        query = query.where(Case.procedure == filters.procedure.value)
+    if filters.state is not None:
+        query = query.where(Case.state == filters.state.value)
+    return await query.order_by(Case.updated_at, ascending=False).limit(limit)

@@ -54,6 +54,7 @@ class Action(StrEnum):
     refuse = "refuse"
     recheck = "recheck"
     complete = "complete"
+    withdraw = "withdraw"  # the filer takes back a submitted case nobody has acted on yet
 
     @property
     def label(self) -> str:
@@ -70,7 +71,14 @@ ACTION_LABELS = {
     Action.refuse: "不予办理",
     Action.recheck: "申请复查",
     Action.complete: "办结",
+    Action.withdraw: "撤回",
 }
+
+
+# What an applicant's 办理记录 lists: the case's milestones, not every save or upload (staff see everything).
+APPLICANT_MILESTONES = frozenset(
+    {Action.create, Action.submit, Action.withdraw, Action.return_, Action.refuse, Action.complete}
+)
 
 
 class PlanError(ValueError):

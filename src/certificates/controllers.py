@@ -179,12 +179,30 @@ class PublicCertificateController(Controller):
 
     @get("/my/certificates", name="certificates:mine", opt={"access": Access.applicant})
     async def mine(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
-        """我的电子证书: by year and title, each with view, download, print and its verification link."""
+        """我的电子证书: by 获得职称年度 and 职称名称, chosen by either (a GET form; htmx swaps only the
+        list), each with view, download, print and its verification link."""
         principal = require_principal(request)
         account = await account_in_tenant(tenant, principal.account_id)
         number = id_number_of(tenant, account) if account else None
         rows = await services.holder_certificates(tenant, number) if number else []
-        return render(request, "certificates/mine.html", {"tenant": tenant, "certificates": rows})
+        year_text = request.query_params.get("year", "").strip()
+        title = request.query_params.get("title", "").strip()
+        year = int(year_text) if year_text.isdigit() else None
+        chosen = services.pick_certificates(rows, year=year, title_name=title or None)
+        return render(
+            request,
+            "certificates/mine.html",
+            {
+                "tenant": tenant,
+                "certificates": [{**row, "obtained_year": services.obtained_year(row)} for row in chosen],
+                "held": bool(rows),
+                "years": sorted({services.obtained_year(row) for row in rows}, reverse=True),
+                "titles": sorted({row["fields"]["title_name"] for row in rows}),
+                "year": year,
+                "title": title,
+            },
+            partial="certificate_list",
+        )
 
     @get(
         "/my/certificates/{certificate_id:int}/pdf",

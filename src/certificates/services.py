@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -405,10 +406,17 @@ async def recent_certificates(tenant: Tenant, limit: int = 100) -> list[dict[str
     )
 
 
+def obtained_year(certificate: Mapping[str, Any]) -> int:
+    """获得职称年度: the year the title was obtained, from the field printed on the certificate
+    (“2016年12月30日”)."""
+    return int(certificate["fields"]["obtained_on"][:4])
+
+
 async def holder_certificates(tenant: Tenant, id_number: str) -> list[dict[str, Any]]:
-    """我的电子证书: the holder's certificates, newest first (by year, then title)."""
-    return (
-        await Certificate.select()
+    """我的电子证书: the holder's certificates by 获得职称年度 (newest first), then 职称名称 — the order in
+    which the applicant chooses them in 甘职改办〔2020〕2号 (七) 第三步."""
+    rows = await (
+        Certificate.select()
         .where(
             Certificate.tenant == tenant.id,
             Certificate.holder_id_hash == lookup_hash(id_number, context=f"tenant:{tenant.slug}"),
@@ -416,6 +424,19 @@ async def holder_certificates(tenant: Tenant, id_number: str) -> list[dict[str, 
         .order_by(Certificate.issue_date, ascending=False)
         .output(load_json=True)
     )
+    return sorted(rows, key=lambda row: (-obtained_year(row), row["fields"]["title_name"]))
+
+
+def pick_certificates(
+    rows: list[dict[str, Any]], *, year: int | None = None, title_name: str | None = None
+) -> list[dict[str, Any]]:
+    """The holder's choice of 获得职称年度 and 获得职称名称 (第三步); None keeps every one."""
+    return [
+        row
+        for row in rows
+        if (year is None or obtained_year(row) == year)
+        and (title_name is None or row["fields"]["title_name"] == title_name)
+    ]
 
 
 # --- annotated copies (加注件) ------------------------------------------------------------------------------

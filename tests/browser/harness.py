@@ -87,6 +87,11 @@ BATCH_DAY = date(2026, 11, 25)
 
 HOLDER_NAME = "王小明"
 HOLDER_ID = id_number("620102", "19850130", 41)  # male (odd serial), as the form's 性别 says
+# The holder of the background case sealed before the server starts (tests/browser/seed.py): a certificate
+# that is there whatever the flow tests did.
+SEALED_HOLDER_NAME = "李四"
+SEALED_HOLDER_SERIAL = 17
+SEALED_HOLDER_ID = id_number(serial=SEALED_HOLDER_SERIAL)
 
 
 # --- processes and origins ------------------------------------------------------------------------------
@@ -209,6 +214,7 @@ class AppServer:
                 for username, org, role, name in STAFF.values()
             ],
             "holder": {"name": HOLDER_NAME, "id_number": HOLDER_ID, "employer": "620102-employer-school"},
+            "sealed_holder": {"name": SEALED_HOLDER_NAME, "serial": SEALED_HOLDER_SERIAL},
             "start_day": day.isoformat(),
             "batch_day": BATCH_DAY.isoformat(),
         }
@@ -519,13 +525,20 @@ async def sign_in_staff(target: Page | Frame, origin: str, key: str, *, go: bool
     await target.wait_for_url(SIGNED_IN)
 
 
-async def sign_in_holder(target: Page | Frame, origin: str, *, go: bool = True) -> None:
+async def sign_in_holder(
+    target: Page | Frame,
+    origin: str,
+    *,
+    go: bool = True,
+    name: str = HOLDER_NAME,
+    id_number: str = HOLDER_ID,
+) -> None:
     """Through the applicant form: ID number, name and password."""
     if go:
         await target.goto(f"{origin}/t/gansu/signin")
     form = target.locator("form[action$='/signin/applicant']")
-    await form.get_by_label("身份证号").fill(HOLDER_ID)
-    await form.get_by_label("姓名").fill(HOLDER_NAME)
+    await form.get_by_label("身份证号").fill(id_number)
+    await form.get_by_label("姓名").fill(name)
     await form.get_by_label("密码").fill(PASSWORD)
     await form.get_by_role("button", name="登录").click()
     await target.wait_for_url(SIGNED_IN)

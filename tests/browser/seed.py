@@ -2,7 +2,8 @@
 the server starts (run by tests/browser/conftest.py in the server's environment, after `zhicheng setup`):
 
 - the people the tests sign in as: Gansu staff with their grants, a known password and no forced change
-  (as tests/people.ready_account does), and the applicant whose certificate the flow reissues;
+  (as tests/people.ready_account does), the applicant whose certificate the flow reissues, and the holder
+  of the background case sealed here;
 - the Lanzhou city office's seal (the sample imprint through the real capture) and the default template;
 - Gansu's allowed portal origins (the Tenant row's ``frame_ancestors``; the app caches them, hence before
   the server starts);
@@ -32,7 +33,7 @@ async def seed(config: dict[str, Any]) -> dict[str, Any]:
     from cli import database
     from tenants import calendar
     from tenants.tables import Tenant
-    from tests.cases_support import decide, ensure_seal, org, staff, tenant
+    from tests.cases_support import decide, ensure_seal, id_number, org, staff, tenant
     from tests.people import ready_account
     from tests.queue_support import CITY, ReissueFactory
 
@@ -78,7 +79,8 @@ async def seed(config: dict[str, Any]) -> dict[str, Any]:
             for role in (Role.clerk, Role.reviewer):
                 await decide("gansu", actors[role], case_id, Action.approve)
         calendar.today_in_china = lambda: date.fromisoformat(config["batch_day"])
-        sealed = await factory.case("李四", serial=17)
+        sealed_holder = config["sealed_holder"]
+        sealed = await factory.case(sealed_holder["name"], serial=sealed_holder["serial"])
         for actor in actors.values():
             await decide("gansu", actor, sealed, Action.approve)
         row = (
@@ -87,6 +89,15 @@ async def seed(config: dict[str, Any]) -> dict[str, Any]:
             .first()
         )
         assert row is not None, "the background case did not issue a certificate"
+        # Its holder signs in to find it in 我的电子证书.
+        account_id = await create_applicant(
+            gansu,
+            SYSTEM,
+            name=sealed_holder["name"],
+            id_number=id_number(serial=sealed_holder["serial"]),
+            org_id=(await org("gansu", "620102-employer-hospital"))["id"],
+        )
+        await ready_account(account_id)
     return {"waiting": waiting, "at_sealer": at_sealer, "sealed": sealed, "certificate": row}
 
 

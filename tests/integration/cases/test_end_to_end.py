@@ -52,7 +52,11 @@ async def file_case(
     parts: list[dict[str, str]],
     files: dict[str, tuple[str, bytes, str]],
     filer_org: str = "",
+    refused: str = "",
 ) -> int:
+    """A case filled in and its files uploaded over HTTP. With ``refused``, a form step must tell that
+    eligibility refusal where its value is entered (the values are kept, so filling in goes on)."""
+    told = False
     started = await filer.post(f"/t/{slug}/cases", {"procedure": procedure, "filer_org": filer_org})
     assert started.status_code == 303, started.text
     match = re.search(r"/cases/(\d+)/parts/0$", started.headers["location"])
@@ -62,7 +66,11 @@ async def file_case(
         url = f"/t/{slug}/cases/{case_id}/parts/{index}"
         page = await filer.get(url)
         saved = await filer.post(url, {**values, "version": hidden_version(page.text)})
+        if refused and saved.status_code == 422 and refused in saved.text:
+            told = True
+            continue
         assert saved.status_code == 303, saved.text
+    assert told or not refused, f"no form step told “{refused}”"
     for slot, file in files.items():
         uploaded = await filer.post(f"/t/{slug}/cases/{case_id}/attachments/{slot}", files={"file": file})
         assert uploaded.status_code in (200, 303), uploaded.text
@@ -231,7 +239,9 @@ async def test_gansu_reissue_return_by_the_reviewer_and_the_sealer(new_client, o
 async def test_gansu_reissue_refusals(new_client, on_day, title: dict[str, str], message: str) -> None:
     on_day(date(2026, 11, 24))
     employer = await staff(new_client, "gansu", "620102-employer-hospital", Role.clerk)
-    case_id = await file_case(employer, "gansu", "reissue", reissue_parts(**title), REISSUE_FILES)
+    case_id = await file_case(
+        employer, "gansu", "reissue", reissue_parts(**title), REISSUE_FILES, refused=message
+    )
     await refused_on_submit(employer, "gansu", case_id, message)
 
 
@@ -342,7 +352,7 @@ async def test_gansu_collection_refusals(new_client, on_day, overrides: dict[str
         "review_form_statement": ("说明.pdf", pdf_file(), PDF),
         "other": ("说明.pdf", pdf_file(), PDF),
     }
-    case_id = await file_case(person, "gansu", "collection", parts, files)
+    case_id = await file_case(person, "gansu", "collection", parts, files, refused=message)
     await refused_on_submit(person, "gansu", case_id, message)
 
 
@@ -412,10 +422,17 @@ async def test_gansu_issuance_end_to_end(new_client, on_day) -> None:
     assert (await load_case(await tenant("gansu"), case_id)).state is State.completed
 
     upheld = await file_case(
-        filer, "gansu", "issuance", gansu_issuance_parts(objection="有异议经核查成立"), files
+        filer,
+        "gansu",
+        "issuance",
+        gansu_issuance_parts(objection="有异议经核查成立"),
+        files,
+        refused="不予发放职称证书",
     )
     await refused_on_submit(filer, "gansu", upheld, "不予发放职称证书")
-    junior_review = await file_case(filer, "gansu", "issuance", gansu_issuance_parts(level="junior"), files)
+    junior_review = await file_case(
+        filer, "gansu", "issuance", gansu_issuance_parts(level="junior"), files, refused="请联系省职改办确认"
+    )
     await refused_on_submit(filer, "gansu", junior_review, "请联系省职改办确认")
 
 
@@ -482,6 +499,7 @@ async def test_ningxia_digitization_end_to_end(new_client, on_day) -> None:
             level="associate_senior", highest_level="associate_senior", title_name="副主任医师"
         ),
         COVERS,
+        refused="不再换发高级职称证书",
     )
     await refused_on_submit(person, "ningxia", lower, "不再换发高级职称证书")
 
@@ -499,7 +517,9 @@ async def test_ningxia_digitization_refusals(new_client, on_day, extra: dict[str
     person = await signed_in_applicant(
         new_client, "ningxia", "丁七", new_id("640100"), "640402-employer-hospital"
     )
-    case_id = await file_case(person, "ningxia", "digitization", digitization_parts(**extra), COVERS)
+    case_id = await file_case(
+        person, "ningxia", "digitization", digitization_parts(**extra), COVERS, refused=message
+    )
     await refused_on_submit(person, "ningxia", case_id, message)
 
 
@@ -556,7 +576,8 @@ async def test_guangxi_issuance_end_to_end(new_client, on_day) -> None:
     case = await load_case(await tenant("guangxi"), case_id)
     assert case.state is State.completed and case.row["certificate"]
 
-    for extra, message in (
+    # An eligibility refusal is told at its form step; the chain's office only at submit, where it is planned.
+    for extra, message, at_step in (
         (
             {
                 "route": "review",
@@ -564,8 +585,11 @@ async def test_guangxi_issuance_end_to_end(new_client, on_day) -> None:
                 "committee": "450700-committee-engineering-mid",
             },
             "不能发行电子证书",
+            True,
         ),
-        ({"review_office": "450100-city_office"}, "不是本级或上级机构"),
+        ({"review_office": "450100-city_office"}, "不是本级或上级机构", False),
     ):
-        refused = await file_case(filer, "guangxi", "issuance", guangxi_parts(**extra), files)
+        refused = await file_case(
+            filer, "guangxi", "issuance", guangxi_parts(**extra), files, refused=message if at_step else ""
+        )
         await refused_on_submit(filer, "guangxi", refused, message)
