@@ -49,6 +49,7 @@ from cases.services import holder_id_number
 from cases.tables import Case
 from cases.workflow import State
 from core import web
+from core.spreadsheets import spreadsheet_row
 from tenants import calendar
 from tenants.authority import OrgNode, OrgTree
 from tenants.procedures import (
@@ -582,7 +583,8 @@ class _SheetWriter:
         for values in batch:
             cells = [self._cell(values[0], alignment=CENTER, border=BORDER)]
             cells += [
-                self._cell(value, alignment=LEFT, border=BORDER, number_format="@") for value in values[1:]
+                self._cell(value, alignment=LEFT, border=BORDER, number_format="@")
+                for value in spreadsheet_row(values[1:])
             ]
             self.sheet.append(cells)
             self.row += 1
@@ -647,18 +649,6 @@ async def file_chunks(output: IO[bytes]) -> AsyncIterator[bytes]:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "@", "\t", "\r")
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def csv_safe(value: Any) -> Any:
-    """A text Excel would read as a formula gets a leading apostrophe (OWASP CSV injection); "-1" stays."""
-    if isinstance(value, str) and (
-        value.startswith(FORMULA_START) or (value.startswith("-") and not NUMBER.match(value))
-    ):
-        return "'" + value
-    return value
-
 
 async def csv_chunks(tenant: Tenant, export: Export) -> AsyncIterator[bytes]:
     """The export as CSV in UTF-8 with a byte-order mark (so Excel reads the Chinese), header row first."""
@@ -669,7 +659,7 @@ async def csv_chunks(tenant: Tenant, export: Export) -> AsyncIterator[bytes]:
     async for batch in export_rows(tenant, export, ExportFormat.csv):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([csv_safe(value) for value in row] for row in batch)
+        writer.writerows(spreadsheet_row(row) for row in batch)
         yield buffer.getvalue().encode()
 
 

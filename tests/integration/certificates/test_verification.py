@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import io
 import re
 import subprocess
@@ -280,3 +281,29 @@ async def test_the_void_notice_lists_lost_paper_certificates_replaced_by_reissue
     assert "（编号不详）" in notice.text and unknown["number"] in notice.text
     exported = await client.get("/t/gansu/void-notice", params={"year": "2026", "format": "csv"})
     assert "甘职改办〔2013〕1216421号" in exported.text and "纸质证书遗失" in exported.text
+
+
+async def test_the_void_notice_csv_defuses_formulas(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    """The public CSV carries what staff and holders typed: a formula must stay text in a spreadsheet."""
+    tenant, authority = await ready("gansu")
+    holder = '=HYPERLINK("http://x.cn","查看")'
+    certificate = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder(holder, "110101199003070011", "男"),
+        title=TITLE,
+        issue_date=date(2026, 6, 26),
+    )
+    remark = "@SUM(1+1)*cmd|' /C calc'!A0"
+    voided = await people["tenant_admin"].post(
+        f"/t/gansu/admin/certificates/{certificate['id']}/void", {"remark": remark}
+    )
+    assert voided.status_code == 200
+    year = str(date.today().year)
+    exported = await client.get("/t/gansu/void-notice", params={"year": year, "format": "csv"})
+    table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    (line,) = [line for line in table if line[0] == certificate["number"]]
+    assert line[1] == "'" + holder and line[5] == "'" + remark
