@@ -139,26 +139,6 @@ def layout(definition: ProcedureDefinition) -> Layout:
 # --- who may export what --------------------------------------------------------------------------
 
 
-def _children(tree: OrgTree) -> dict[str, list[str]]:
-    children: dict[str, list[str]] = {}
-    for node in tree.nodes.values():
-        if node.parent is not None:
-            children.setdefault(node.parent, []).append(node.code)
-    return children
-
-
-def descendants(tree: OrgTree, code: str, children: dict[str, list[str]] | None = None) -> list[str]:
-    """Every org below ``code`` (not itself)."""
-    children = _children(tree) if children is None else children
-    found: list[str] = []
-    pending = list(children.get(code, ()))
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        pending += children.get(current, ())
-    return found
-
-
 def authorizing_grant(
     principal: Principal, tree: OrgTree, code: str, units: frozenset[OrgKind]
 ) -> Grant | None:
@@ -183,12 +163,11 @@ def export_scope(principal: Principal, tree: OrgTree, units: frozenset[OrgKind])
         return []
     if any(grant.role is Role.tenant_admin for grant in principal.grants):
         return list(tree.nodes.values())
-    children = _children(tree)
     allowed: set[str] = set()
     for grant in principal.grants:
         if grant.org_code not in tree:
             continue
-        allowed.update(descendants(tree, grant.org_code, children))
+        allowed.update(tree.descendants(grant.org_code))
         if grant.role is Role.org_admin or tree[grant.org_code].kind not in units:
             allowed.add(grant.org_code)
     return [node for node in tree.nodes.values() if node.code in allowed]
@@ -268,7 +247,7 @@ async def _collected_case_ids(
     )
     if tree[org].parent is not None:  # the root's jurisdiction is everything
         ids = await org_ids(tenant)
-        query = query.where(Case.employer.is_in([ids[code] for code in [org, *descendants(tree, org)]]))
+        query = query.where(Case.employer.is_in([ids[code] for code in [org, *tree.descendants(org)]]))
     if since is not None:
         query = query.where(Case.completed_at >= _china_midnight(since))
     if until is not None:

@@ -88,7 +88,7 @@ class CertificateAdminController(Controller):
             "certificates/admin.html",
             {
                 "tenant": tenant,
-                "certificates": await services.recent_certificates(tenant),
+                "certificates": await services.recent_certificates(tenant, principal),
                 "errors": errors or {},
                 "notice": notice,
                 "csrf_token": principal.csrf_token,
