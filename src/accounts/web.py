@@ -102,7 +102,6 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
             if message["type"] == "http.response.start" and SET_COOKIE_SCOPE_KEY in scope:
                 headers = MutableScopeHeaders.from_message(message)
                 headers.add("set-cookie", session_cookie(scope, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
-                headers.add("cache-control", "no-store")
             await send(message)
 
         await app(scope, receive, send_with_cookie)

@@ -422,6 +422,26 @@ async def test_security_headers_on_every_response(client: httpx.AsyncClient, pat
     assert "strict-transport-security" not in response.headers  # plain http here
 
 
+@pytest.mark.parametrize(
+    "path", ["/t/gansu/me", "/t/gansu/my/certificates", "/t/gansu/theme.css", "/t/gansu/", "/nope"]
+)
+async def test_nothing_a_signed_in_visitor_gets_may_be_stored(people: dict[str, Person], path: str) -> None:
+    response = await people["applicant"].get(path)
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_anonymous_pages_are_not_stored_unless_their_handler_says_so(
+    new_client: Callable[..., httpx.AsyncClient],
+) -> None:
+    """Verification pages show a holder's name and masked ID number, so they are not stored either; only
+    the tenant's theme is declared cacheable, and static files keep their year-long cache."""
+    async with new_client() as client:
+        for path in ("/t/gansu/", "/t/gansu/signin", "/t/gansu/void-notice", "/v/NOSUCHTOKEN", "/healthz"):
+            assert (await client.get(path)).headers["cache-control"] == "no-store", path
+        assert "immutable" in (await client.get("/t/gansu/theme.css")).headers["cache-control"]
+        assert "immutable" in (await client.get("/static/vendor/htmx-2.0.11.min.js")).headers["cache-control"]
+
+
 # --- tenants ---------------------------------------------------------------------------------------------
 
 
