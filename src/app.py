@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 
 from litestar import Litestar
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
@@ -14,6 +17,7 @@ from accounts.controllers import (
     SignInController,
     UnitAdminController,
 )
+from accounts.services import purge_expired
 from accounts.web import MustChangePassword, access_guard, session_middleware, unauthorized_handler
 from cases.controllers import FilingController
 from cases.export_controllers import ExportController
@@ -44,6 +48,32 @@ def database(app: Litestar) -> AbstractAsyncContextManager[None]:
     return db.running(Tenant._meta.db)
 
 
+# Sessions and sign-in attempts that have expired are deleted this often by every app process (a delete
+# that finds nothing is cheap, so several processes doing it need no coordination).
+PURGE_INTERVAL_SECONDS = 600
+
+
+async def _purge_periodically() -> None:
+    while True:
+        try:
+            await purge_expired()
+        except Exception:  # a failed round (database away) must not end the loop; the next one retries
+            logging.getLogger(__name__).exception("purging expired sessions failed")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+@asynccontextmanager
+async def purging(app: Litestar) -> AsyncIterator[None]:
+    """Purges expired sessions and sign-in attempts at start-up and then every PURGE_INTERVAL_SECONDS."""
+    task = asyncio.create_task(_purge_periodically())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
@@ -69,7 +99,7 @@ def create_app() -> Litestar:
             EmbedAdminController,
             static_files_router(),
         ],
-        lifespan=[database],
+        lifespan=[database, purging],
         middleware=[session_middleware, embed_middleware],
         before_send=[security_headers(frame_ancestors_for_path)],
         guards=[access_guard],

@@ -19,7 +19,7 @@ from accounts.identity import IdNumberError, initial_password, mask_id_number, n
 from accounts.oidc import OidcIdentity
 from accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from accounts.roles import AccountKind, Role
-from accounts.sessions import Principal, end_all_sessions, now_utc, start_session
+from accounts.sessions import Principal, end_all_sessions, now_utc, purge_expired_sessions, start_session
 from accounts.tables import Account, RoleGrant, SignInAttempt, UnitAdminApplication, WebSession
 from audit.services import Actor, record
 from core.db import hold_lock, write_transaction
@@ -394,6 +394,19 @@ async def _count_attempt(tenant: Tenant, buckets: list[tuple[str, int]], now: da
 
 async def _audit_failure(tenant: Tenant, subject: str, cause: str) -> None:
     await record(tenant, Actor("anonymous"), "signin.failure", subject, {"cause": cause})
+
+
+async def purge_expired(*, now: datetime | None = None) -> tuple[int, int]:
+    """Expired sessions, and failed sign-ins that have left the throttle window (they count for nothing any
+    more): (sessions, attempts) deleted. The app runs this periodically (``app.purging``)."""
+    moment = now or now_utc()
+    sessions = await purge_expired_sessions(now=moment)
+    attempts = (
+        await SignInAttempt.delete()
+        .where(SignInAttempt.at <= moment - THROTTLE_WINDOW)
+        .returning(SignInAttempt.id)
+    )
+    return sessions, len(attempts)
 
 
 def throttle_message(seconds: int) -> str:
