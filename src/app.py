@@ -32,7 +32,13 @@ from certificates.controllers import (
 from core import db
 from core.health import healthz
 from core.security import security_headers
-from core.web import http_error_handler, not_found_handler, server_error_handler, static_files_router
+from core.web import (
+    FormRequest,
+    http_error_handler,
+    not_found_handler,
+    server_error_handler,
+    static_files_router,
+)
 from seals.controllers import SealController, TemplateController
 from settings import get_settings
 from tenants.calendar_controllers import CalendarController
@@ -103,6 +109,7 @@ def create_app() -> Litestar:
         middleware=[session_middleware, embed_middleware],
         before_send=[security_headers(frame_ancestors_for_path)],
         guards=[access_guard],
+        request_class=FormRequest,
         plugins=[HTMXPlugin()],
         exception_handlers={
             NotFoundException: not_found_handler,
