@@ -16,6 +16,7 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -67,7 +68,11 @@ class FormRequest(Request[Any, Any, Any]):
     async def form(self) -> FormMultiDict:
         try:
             form = await super().form()
-        except (ClientException, UnicodeDecodeError) as error:
+        except UnicodeDecodeError as error:
+            raise MalformedForm() from error
+        except ClientException as error:
+            if error.status_code != HTTP_400_BAD_REQUEST:
+                raise  # a body over its size limit keeps its 413 and its own page
             raise MalformedForm() from error
         for name, value in form.multi_items():
             if CONTROL_CHARACTERS.search(name) or (

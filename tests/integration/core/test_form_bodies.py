@@ -13,14 +13,14 @@ from accounts.roles import Role
 from cases.services import load_case
 from cases.workflow import Action
 from tenants.vocabulary import Procedure
-from tests.cases_support import build_case, decide, id_number, photo, staff, submit, tenant
+from tests.cases_support import build_case, decide, id_number, staff, submit, tenant
+from tests.integration.cases.test_exports import COVERS, SCHOOL, digitization_parts
 from tests.people import Person, csrf_from, signed_in_applicant, signed_in_staff
 
 BROKEN_BOUNDARY = b'--XYZ\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\nabc'  # never closed
 NOT_UTF8 = b'--XYZ\r\nContent-Disposition: form-data; name="username"\r\n\r\n\xff\xfe\r\n--XYZ--\r\n'
 MALFORMED_MESSAGE = "提交的表单内容不完整或格式有误"
 CONTROL_MESSAGE = "含有不可见的控制字符"
-SCHOOL = "640402-employer-school"
 _serials = itertools.count(801)
 
 
@@ -76,23 +76,8 @@ async def test_control_characters_in_a_case_field_and_a_return_reason_are_refuse
     holder_id = id_number("640100", "19661001", next(_serials))
     holder = await signed_in_applicant(new_client, "ningxia", "马晓中", holder_id, SCHOOL)
     person = holder.principal
-    parts = [
-        {"gender": "男", "employer": SCHOOL},
-        {
-            "series": "农业系列",
-            "title_name": "高级兽医师",
-            "specialty": "兽医",
-            "level": "senior",
-            "highest_level": "senior",
-            "certificate_no": "NX2019-0188",
-            "qualification_doc_no": "宁人社函〔2019〕210号",
-            "obtained_on": "2019-12-12",
-            "issuing_body": "宁夏回族自治区人力资源和社会保障厅",
-            "limited_scope": "false",
-        },
-    ]
-    covers = {"cover_1": photo(148, 105), "cover_2": photo(148, 105)}
-    case_id = await build_case("ningxia", Procedure.digitization, person, parts, covers)
+    parts = digitization_parts()
+    case_id = await build_case("ningxia", Procedure.digitization, person, parts, COVERS)
     case = await load_case(await tenant("ningxia"), case_id)
     saved = await holder.post(
         f"/t/ningxia/cases/{case_id}/parts/1",
