@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -14,10 +17,17 @@ def hash_password(password: str) -> str:
     return HASHER.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
-    """Case-sensitive, as the notices insist."""
+@cache
+def _stand_in_hash() -> str:
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Case-sensitive, as the notices insist. Without a hash (an unknown user name or ID number, an account
+    without a password) the password is checked against a stand-in hash and refused: the answer takes as
+    long as for a known account, so its timing does not tell whether the account exists."""
     try:
-        return HASHER.verify(password_hash, password)
+        return HASHER.verify(password_hash or _stand_in_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

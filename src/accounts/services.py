@@ -19,10 +19,10 @@ from accounts.identity import IdNumberError, initial_password, mask_id_number, n
 from accounts.oidc import OidcIdentity
 from accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from accounts.roles import ADMIN_ROLES, AccountKind, Role
-from accounts.sessions import Principal, end_all_sessions, now_utc, start_session
+from accounts.sessions import Principal, end_all_sessions, now_utc, purge_expired_sessions, start_session
 from accounts.tables import Account, RoleGrant, SignInAttempt, UnitAdminApplication, WebSession
 from audit.services import Actor, record
-from core.db import write_transaction
+from core.db import hold_lock, write_transaction
 from core.storage import store_bytes
 from core.uploads import UploadError, check_pdf
 from tenants.tables import Org, Tenant
@@ -392,7 +392,7 @@ async def change_password(tenant: Tenant, principal: Principal, current: str, ne
     if principal.account_id is None:
         raise AccountError("请先登录")
     account = await account_in_tenant(tenant, principal.account_id)
-    if account is None or not verify_password(account["password_hash"] or "", current):
+    if account is None or not verify_password(account["password_hash"], current):
         raise AccountError("当前密码不正确（密码区分大小写）", "current")
     if new != repeat:
         raise AccountError("两次输入的新密码不一致", "repeat")
@@ -450,36 +450,52 @@ async def _throttled(tenant: Tenant, buckets: list[tuple[str, int]], now: dateti
 async def take_attempt(tenant: Tenant, bucket: str, limit: int, now: datetime | None = None) -> int | None:
     """The sign-in throttle's table and window for another public action (the certificate file check, bucket
     ``file-check:<client>``): counts one attempt unless ``limit`` are already counted within the window, then
-    answers the seconds to wait instead. Stored in the database, so every app process counts the same."""
-    moment = now or now_utc()
-    wait = await _throttled(tenant, [(bucket, limit)], moment)
-    if wait is None:
-        # Unlike failed sign-ins, every attempt counts here; older ones no longer matter, so they go.
-        await SignInAttempt.delete().where(
-            SignInAttempt.tenant == tenant.id,
-            SignInAttempt.bucket == bucket,
-            SignInAttempt.at <= moment - THROTTLE_WINDOW,
-        )
-        await SignInAttempt.insert(SignInAttempt(tenant=tenant.id, bucket=bucket, at=moment))
-    return wait
+    answers the seconds to wait instead. Counted as sign-in attempts are, atomically with the check, in the
+    database, so every app process counts the same."""
+    counted = await _count_attempt(tenant, [(bucket, limit)], now or now_utc())
+    return counted if isinstance(counted, int) else None
 
 
-async def _fail(tenant: Tenant, buckets: Iterable[str], now: datetime, subject: str, cause: str) -> None:
-    for bucket in buckets:
-        await SignInAttempt.insert(SignInAttempt(tenant=tenant.id, bucket=bucket, at=now))
+async def _count_attempt(tenant: Tenant, buckets: list[tuple[str, int]], now: datetime) -> list[int] | int:
+    """Counts an attempt as a failure before its password is checked, in one transaction with the check of
+    the limits, so that parallel attempts (from any number of app processes) cannot all pass the check
+    before any of them is counted. The attempt's rows, which a right password removes again, or the seconds
+    to wait when a bucket is full."""
+    engine = SignInAttempt._meta.db
+    async with write_transaction(engine):
+        for bucket, _ in sorted(buckets):  # always the same order, so two attempts never wait on each other
+            await hold_lock(engine, f"sign_in_attempt:{tenant.id}:{bucket}")
+        wait = await _throttled(tenant, buckets, now)
+        if wait:
+            return wait
+        rows = await SignInAttempt.insert(
+            *(SignInAttempt(tenant=tenant.id, bucket=bucket, at=now) for bucket, _ in buckets)
+        ).returning(SignInAttempt.id)
+    return [row["id"] for row in rows]
+
+
+async def _audit_failure(tenant: Tenant, subject: str, cause: str) -> None:
     await record(tenant, Actor("anonymous"), "signin.failure", subject, {"cause": cause})
+
+
+async def purge_expired(*, now: datetime | None = None) -> tuple[int, int]:
+    """Expired sessions, and failed sign-ins that have left the throttle window (they count for nothing any
+    more): (sessions, attempts) deleted. The app runs this periodically (``app.purging``)."""
+    moment = now or now_utc()
+    sessions = await purge_expired_sessions(now=moment)
+    attempts = (
+        await SignInAttempt.delete()
+        .where(SignInAttempt.at <= moment - THROTTLE_WINDOW)
+        .returning(SignInAttempt.id)
+    )
+    return sessions, len(attempts)
 
 
 def throttle_message(seconds: int) -> str:
     return f"登录尝试过于频繁，请{seconds}秒后再试"
 
 
-async def _client_throttled(tenant: Tenant, client: str, moment: datetime) -> SignInFailure | None:
-    wait = await _throttled(tenant, [(client_bucket(client), CLIENT_LIMIT_PER_MINUTE)], moment)
-    return SignInFailure(throttle_message(wait), retry_after=wait) if wait else None
-
-
-async def _password_refused(
+async def _check_password(
     tenant: Tenant,
     account: dict[str, Any] | None,
     password: str,
@@ -488,22 +504,21 @@ async def _password_refused(
     moment: datetime,
     wrong: SignInFailure,
     unknown_cause: str,
-) -> SignInFailure | None:
-    """The shared middle of every password sign-in: unknown account, account lock-out, wrong password."""
-    if account is None:
-        await _fail(tenant, [client_bucket(client)], moment, "unknown", unknown_cause)
+) -> SignInFailure | list[int]:
+    """The shared middle of every password sign-in: the limits per client address and per account, then the
+    password (an unknown account's against a stand-in, so it costs the same). The counted attempt's rows
+    when the password is right."""
+    buckets = [(client_bucket(client), CLIENT_LIMIT_PER_MINUTE)]
+    if account is not None:
+        buckets.append((account_bucket(account["id"]), ACCOUNT_LIMIT_PER_MINUTE))
+    counted = await _count_attempt(tenant, buckets, moment)
+    if isinstance(counted, int):
+        return SignInFailure(throttle_message(counted), retry_after=counted)
+    if not verify_password(account["password_hash"] if account else None, password):
+        subject = f"account:{account['id']}" if account else "unknown"
+        await _audit_failure(tenant, subject, "password" if account else unknown_cause)
         return wrong
-    wait = await _throttled(tenant, [(account_bucket(account["id"]), ACCOUNT_LIMIT_PER_MINUTE)], moment)
-    if wait:
-        return SignInFailure(throttle_message(wait), retry_after=wait)
-    if not verify_password(account["password_hash"] or "", password):
-        await _fail(tenant, _buckets(account, client), moment, f"account:{account['id']}", "password")
-        return wrong
-    return None
-
-
-def _buckets(account: dict[str, Any], client: str) -> list[str]:
-    return [account_bucket(account["id"]), client_bucket(client)]
+    return counted
 
 
 async def sign_in_applicant(
@@ -511,9 +526,6 @@ async def sign_in_applicant(
 ) -> int | SignInFailure:
     """The account id, or why not."""
     moment = now or now_utc()
-    throttled = await _client_throttled(tenant, client, moment)
-    if throttled:
-        return throttled
     try:
         number = normalize_id_number(id_number)
     except IdNumberError as error:
@@ -526,7 +538,7 @@ async def sign_in_applicant(
         f"请确认您登录的是{tenant.name}职称电子证书平台。",
         "password",
     )
-    refused = await _password_refused(
+    checked = await _check_password(
         tenant,
         account,
         password,
@@ -535,12 +547,13 @@ async def sign_in_applicant(
         wrong=wrong,
         unknown_cause="unknown_id_number",
     )
-    if refused:
-        return refused
+    if isinstance(checked, SignInFailure):
+        return checked
     assert account is not None
     if clean_name_matches(account["name"], name):
-        return await _admit(tenant, account, password, moment)
-    await _fail(tenant, _buckets(account, client), moment, f"account:{account['id']}", "name_mismatch")
+        return await _admit(tenant, account, password, checked)
+    # The attempt stays counted: a right password with the wrong name is a failure too.
+    await _audit_failure(tenant, f"account:{account['id']}", "name_mismatch")
     return SignInFailure(
         "姓名与身份证号不匹配。请填写与身份证一致的汉字姓名（不要填拼音）；"
         "如账号登记的姓名有误，请联系单位管理员更正。",
@@ -556,9 +569,6 @@ async def sign_in_staff(
     tenant: Tenant, *, username: str, password: str, client: str, now: datetime | None = None
 ) -> int | SignInFailure:
     moment = now or now_utc()
-    throttled = await _client_throttled(tenant, client, moment)
-    if throttled:
-        return throttled
     account = (
         await Account.select()
         .where(
@@ -569,22 +579,22 @@ async def sign_in_staff(
         .first()
     )
     wrong = SignInFailure("用户名或密码不正确（密码区分大小写）", "password")
-    refused = await _password_refused(
+    checked = await _check_password(
         tenant, account, password, client=client, moment=moment, wrong=wrong, unknown_cause="unknown_username"
     )
-    if refused:
-        return refused
+    if isinstance(checked, SignInFailure):
+        return checked
     assert account is not None
-    return await _admit(tenant, account, password, moment)
+    return await _admit(tenant, account, password, checked)
 
 
 async def _admit(
-    tenant: Tenant, account: dict[str, Any], password: str, now: datetime
+    tenant: Tenant, account: dict[str, Any], password: str, counted: list[int]
 ) -> int | SignInFailure:
+    """After the right password and name: the attempt was no failure, and the account's count is cleared."""
+    await SignInAttempt.delete().where(SignInAttempt.id.is_in(counted))
     if account["disabled"]:
-        await record(
-            tenant, Actor("anonymous"), "signin.failure", f"account:{account['id']}", {"cause": "disabled"}
-        )
+        await _audit_failure(tenant, f"account:{account['id']}", "disabled")
         return SignInFailure("该账号已停用，请联系单位管理员")
     if needs_rehash(account["password_hash"]):
         await Account.update({Account.password_hash: hash_password(password)}).where(

@@ -24,7 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from accounts.roles import AccountKind, Role
 from accounts.sessions import Principal, load_principal, start_session
-from core.web import PRINCIPAL_SCOPE_KEY, is_htmx, wants_json
+from core.web import PRINCIPAL_SCOPE_KEY, FormRequest, is_htmx, wants_json
 from tenants.tables import Tenant
 
 SECURE_COOKIE = "__Host-zc_session"
@@ -102,7 +102,6 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
             if message["type"] == "http.response.start" and SET_COOKIE_SCOPE_KEY in scope:
                 headers = MutableScopeHeaders.from_message(message)
                 headers.add("set-cookie", session_cookie(scope, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
-                headers.add("cache-control", "no-store")
             await send(message)
 
         await app(scope, receive, send_with_cookie)
@@ -135,7 +134,7 @@ async def _submitted_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> str
         return header
     content_type = connection.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await Request(connection.scope, connection.receive).form()
+        form = await FormRequest(connection.scope, connection.receive).form()
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""

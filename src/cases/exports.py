@@ -49,6 +49,7 @@ from cases.services import holder_id_number
 from cases.tables import Case
 from cases.workflow import State
 from core import web
+from core.spreadsheets import spreadsheet_row
 from tenants import calendar
 from tenants.authority import OrgNode, OrgTree
 from tenants.procedures import (
@@ -138,26 +139,6 @@ def layout(definition: ProcedureDefinition) -> Layout:
 # --- who may export what --------------------------------------------------------------------------
 
 
-def _children(tree: OrgTree) -> dict[str, list[str]]:
-    children: dict[str, list[str]] = {}
-    for node in tree.nodes.values():
-        if node.parent is not None:
-            children.setdefault(node.parent, []).append(node.code)
-    return children
-
-
-def descendants(tree: OrgTree, code: str, children: dict[str, list[str]] | None = None) -> list[str]:
-    """Every org below ``code`` (not itself)."""
-    children = _children(tree) if children is None else children
-    found: list[str] = []
-    pending = list(children.get(code, ()))
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        pending += children.get(current, ())
-    return found
-
-
 def authorizing_grant(
     principal: Principal, tree: OrgTree, code: str, units: frozenset[OrgKind]
 ) -> Grant | None:
@@ -182,12 +163,11 @@ def export_scope(principal: Principal, tree: OrgTree, units: frozenset[OrgKind])
         return []
     if any(grant.role is Role.tenant_admin for grant in principal.grants):
         return list(tree.nodes.values())
-    children = _children(tree)
     allowed: set[str] = set()
     for grant in principal.grants:
         if grant.org_code not in tree:
             continue
-        allowed.update(descendants(tree, grant.org_code, children))
+        allowed.update(tree.descendants(grant.org_code))
         if grant.role is Role.org_admin or tree[grant.org_code].kind not in units:
             allowed.add(grant.org_code)
     return [node for node in tree.nodes.values() if node.code in allowed]
@@ -267,7 +247,7 @@ async def _collected_case_ids(
     )
     if tree[org].parent is not None:  # the root's jurisdiction is everything
         ids = await org_ids(tenant)
-        query = query.where(Case.employer.is_in([ids[code] for code in [org, *descendants(tree, org)]]))
+        query = query.where(Case.employer.is_in([ids[code] for code in [org, *tree.descendants(org)]]))
     if since is not None:
         query = query.where(Case.completed_at >= _china_midnight(since))
     if until is not None:
@@ -582,7 +562,8 @@ class _SheetWriter:
         for values in batch:
             cells = [self._cell(values[0], alignment=CENTER, border=BORDER)]
             cells += [
-                self._cell(value, alignment=LEFT, border=BORDER, number_format="@") for value in values[1:]
+                self._cell(value, alignment=LEFT, border=BORDER, number_format="@")
+                for value in spreadsheet_row(values[1:])
             ]
             self.sheet.append(cells)
             self.row += 1
@@ -647,18 +628,6 @@ async def file_chunks(output: IO[bytes]) -> AsyncIterator[bytes]:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "@", "\t", "\r")
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def csv_safe(value: Any) -> Any:
-    """A text Excel would read as a formula gets a leading apostrophe (OWASP CSV injection); "-1" stays."""
-    if isinstance(value, str) and (
-        value.startswith(FORMULA_START) or (value.startswith("-") and not NUMBER.match(value))
-    ):
-        return "'" + value
-    return value
-
 
 async def csv_chunks(tenant: Tenant, export: Export) -> AsyncIterator[bytes]:
     """The export as CSV in UTF-8 with a byte-order mark (so Excel reads the Chinese), header row first."""
@@ -669,7 +638,7 @@ async def csv_chunks(tenant: Tenant, export: Export) -> AsyncIterator[bytes]:
     async for batch in export_rows(tenant, export, ExportFormat.csv):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([csv_safe(value) for value in row] for row in batch)
+        writer.writerows(spreadsheet_row(row) for row in batch)
         yield buffer.getvalue().encode()
 
 

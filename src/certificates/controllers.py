@@ -18,6 +18,7 @@ from accounts.services import account_in_tenant, id_number_of
 from accounts.web import Access, client_address, ensure_session, require_principal
 from certificates import services
 from certificates.tokens import tenant_signer
+from core.spreadsheets import spreadsheet_row
 from core.storage import read_bytes
 from core.web import render
 from tenants.controllers import TENANT_DEPENDENCIES
@@ -87,7 +88,7 @@ class CertificateAdminController(Controller):
             "certificates/admin.html",
             {
                 "tenant": tenant,
-                "certificates": await services.recent_certificates(tenant),
+                "certificates": await services.recent_certificates(tenant, principal),
                 "errors": errors or {},
                 "notice": notice,
                 "csrf_token": principal.csrf_token,
@@ -136,14 +137,14 @@ class PublicCertificateController(Controller):
         if request.query_params.get("format") == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(["证书编号", "姓名", "职称名称", "发证机关", "作废日期", "备注"])
+            lines: list[list[str]] = [["证书编号", "姓名", "职称名称", "发证机关", "作废日期", "备注"]]
             for paper in replaced:
                 number = (
                     "（编号不详）"
                     if paper["replaces_paper_number"] == "-1"
                     else paper["replaces_paper_number"]
                 )
-                writer.writerow(
+                lines.append(
                     [
                         number,
                         paper["holder_name"],
@@ -154,7 +155,7 @@ class PublicCertificateController(Controller):
                     ]
                 )
             for row in rows:
-                writer.writerow(
+                lines.append(
                     [
                         row["number"],
                         row["holder_name"],
@@ -164,6 +165,7 @@ class PublicCertificateController(Controller):
                         row["void_remark"],
                     ]
                 )
+            writer.writerows(spreadsheet_row(line) for line in lines)
             return Response(
                 "\ufeff" + buffer.getvalue(),  # a BOM, so Excel reads the UTF-8 as such
                 media_type="text/csv",

@@ -34,6 +34,7 @@ from seals.render import CertificateContent, render_certificate, stamp_annotatio
 from seals.services import current_seal, current_template
 from seals.tables import SealVersion, TemplateVersion
 from settings import get_settings
+from tenants.services import org_tree
 from tenants.tables import Org, Tenant
 
 GENDERS = ("男", "女")
@@ -396,14 +397,20 @@ async def replaced_paper_certificates(tenant: Tenant, year: int) -> list[dict[st
     )
 
 
-async def recent_certificates(tenant: Tenant, limit: int = 100) -> list[dict[str, Any]]:
-    return (
-        await Certificate.select()
-        .where(Certificate.tenant == tenant.id)
-        .order_by(Certificate.id, ascending=False)
-        .limit(limit)
-        .output(load_json=True)
-    )
+async def recent_certificates(tenant: Tenant, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    """The tenant's administrators see every certificate; an org administrator those issued by their orgs
+    and the orgs below them."""
+    query = Certificate.select(Certificate.all_columns()).where(Certificate.tenant == tenant.id)
+    if Role.tenant_admin not in principal.roles:
+        tree = await org_tree(tenant)
+        codes = [
+            code
+            for own in principal.orgs_with(Role.org_admin)
+            if own in tree
+            for code in (own, *tree.descendants(own))
+        ]
+        query = query.where(Certificate.authority.code.is_in(codes or [""]))
+    return await query.order_by(Certificate.id, ascending=False).limit(limit).output(load_json=True)
 
 
 def obtained_year(certificate: Mapping[str, Any]) -> int:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.querystring import QueryString
 
 # Seconds a SQLite writer waits for the lock before failing with "database is locked".
 SQLITE_BUSY_TIMEOUT = 30
@@ -33,6 +34,16 @@ def write_transaction(engine: Engine) -> SQLiteTransaction | PostgresTransaction
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+async def hold_lock(engine: Engine, key: str) -> None:
+    """Inside a write transaction: wait until no other transaction, in any process, holds ``key``, then hold
+    it until this transaction ends. On PostgreSQL that is a transaction-scoped advisory lock; SQLite needs
+    nothing, its write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
+    if isinstance(engine, PostgresEngine):
+        await engine.run_querystring(
+            QueryString("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", key)
+        )
 
 
 async def start(engine: Engine) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from tenants.vocabulary import CertificateScope, Jurisdiction, Level, OrgKind, Procedure, Route
@@ -79,6 +80,24 @@ class OrgTree:
             chain.append(node)
             current = node.parent
         return chain
+
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            if node.parent is not None:
+                children.setdefault(node.parent, []).append(node.code)
+        return children
+
+    def descendants(self, code: str) -> list[str]:
+        """Every org below ``code`` (not itself)."""
+        found: list[str] = []
+        pending = list(self._children.get(code, ()))
+        while pending:
+            current = pending.pop()
+            found.append(current)
+            pending += self._children.get(current, ())
+        return found
 
     def jurisdiction(self, code: str) -> Jurisdiction:
         for node in self.chain(code):

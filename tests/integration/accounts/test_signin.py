@@ -3,15 +3,18 @@ sessions, cookies, CSRF, headers, cross-tenant refusal and personal data at rest
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from accounts import secrets as pii
 from accounts.services import create_applicant, sign_in_applicant
+from accounts.services import sign_in_staff as sign_in_staff_service
 from accounts.sessions import load_principal, now_utc, start_session
 from accounts.tables import Account, SignInAttempt
 from audit.services import SYSTEM, events_for
@@ -63,6 +66,20 @@ async def newcomer() -> int:
         id_number=NEW_PERSON_ID,
         org_id=await org_id("gansu", "620102-employer-school"),
     )
+
+
+@pytest.fixture
+def argon2_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hashes of every argon2 verification the code makes; the real verification still runs."""
+    calls: list[str] = []
+    real = PasswordHasher.verify
+
+    def counted(self: PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        calls.append(str(hash))
+        return real(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    return calls
 
 
 # --- 甘人社通〔2021〕166号 四: why sign-in fails ----------------------------------------------------------
@@ -297,6 +314,58 @@ async def test_thirty_failures_from_one_address_throttle_that_address() -> None:
     await SignInAttempt.delete().where(SignInAttempt.bucket == "client:203.0.113.99")
 
 
+async def test_parallel_attempts_cannot_outrun_the_account_limit(
+    new_client: Callable[..., httpx.AsyncClient], newcomer: int, argon2_verifications: list[str]
+) -> None:
+    """15 wrong passwords at once: only the limit's 5 are evaluated, the others are throttled unchecked."""
+    async with new_client() as client:
+        page = await client.get("/t/gansu/signin")
+        form = {
+            "_csrf": csrf_from(page.text),
+            "id_number": NEW_PERSON_ID,
+            "name": NEW_PERSON_NAME,
+            "password": "Wrong-pass-1",
+            "next": "",
+        }
+        responses = await asyncio.gather(
+            *(client.post("/t/gansu/signin/applicant", data=form) for _ in range(15))
+        )
+    assert sorted(response.status_code for response in responses) == [422] * 5 + [429] * 10
+    assert len(argon2_verifications) == 5
+    assert await SignInAttempt.count().where(SignInAttempt.bucket == f"account:{newcomer}") == 5
+    await SignInAttempt.delete().where(SignInAttempt.bucket == f"account:{newcomer}")
+
+
+async def test_unknown_accounts_cost_the_same_argon2_verification_as_known_ones(
+    newcomer: int, people: dict[str, Person], argon2_verifications: list[str]
+) -> None:
+    """An unknown ID number or user name is checked against a stand-in hash, so it answers no faster."""
+    tenant = await gansu()
+    attempts = {
+        "known ID number": sign_in_applicant(
+            tenant, id_number=NEW_PERSON_ID, name=NEW_PERSON_NAME, password="Wrong-1", client="203.0.113.7"
+        ),
+        "unknown ID number": sign_in_applicant(
+            tenant, id_number="110101198001010010", name="王五", password="Wrong-1", client="203.0.113.7"
+        ),
+        "known user name": sign_in_staff_service(
+            tenant, username="t-clerk", password="Wrong-1", client="203.0.113.7"
+        ),
+        "unknown user name": sign_in_staff_service(
+            tenant, username="nobody-here", password="Wrong-1", client="203.0.113.7"
+        ),
+    }
+    for label, attempt in attempts.items():
+        before = len(argon2_verifications)
+        assert not isinstance(await attempt, int)
+        assert len(argon2_verifications) == before + 1, label
+    await SignInAttempt.delete().where(
+        SignInAttempt.bucket.is_in(
+            ["client:203.0.113.7", f"account:{newcomer}", f"account:{people['clerk'].account_id}"]
+        )
+    )
+
+
 # --- sessions and cookies ------------------------------------------------------------------------------
 
 
@@ -420,6 +489,26 @@ async def test_security_headers_on_every_response(client: httpx.AsyncClient, pat
     else:
         assert "frame-ancestors 'none'" in policy
     assert "strict-transport-security" not in response.headers  # plain http here
+
+
+@pytest.mark.parametrize(
+    "path", ["/t/gansu/me", "/t/gansu/my/certificates", "/t/gansu/theme.css", "/t/gansu/", "/nope"]
+)
+async def test_nothing_a_signed_in_visitor_gets_may_be_stored(people: dict[str, Person], path: str) -> None:
+    response = await people["applicant"].get(path)
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_anonymous_pages_are_not_stored_unless_their_handler_says_so(
+    new_client: Callable[..., httpx.AsyncClient],
+) -> None:
+    """Verification pages show a holder's name and masked ID number, so they are not stored either; only
+    the tenant's theme is declared cacheable, and static files keep their year-long cache."""
+    async with new_client() as client:
+        for path in ("/t/gansu/", "/t/gansu/signin", "/t/gansu/void-notice", "/v/NOSUCHTOKEN", "/healthz"):
+            assert (await client.get(path)).headers["cache-control"] == "no-store", path
+        assert "immutable" in (await client.get("/t/gansu/theme.css")).headers["cache-control"]
+        assert "immutable" in (await client.get("/static/vendor/htmx-2.0.11.min.js")).headers["cache-control"]
 
 
 # --- tenants ---------------------------------------------------------------------------------------------

@@ -199,6 +199,30 @@ async def test_annex_2_as_csv(
     assert ningxia_cases["waiting"] not in rows and ningxia_cases["draft"] not in rows
 
 
+FORMULA = '=HYPERLINK("http://x.cn","查看")'
+HOSPITAL = "640402-employer-hospital"
+
+
+async def test_text_that_a_spreadsheet_would_run_is_defused_in_both_formats(
+    new_client: Callable[[], httpx.AsyncClient],
+) -> None:
+    """A holder who types a formula into a field gets it back as text, in the CSV and in the xlsx."""
+    holder_id = new_id("640100")
+    person = await applicant("ningxia", "马晓北", holder_id, HOSPITAL)
+    parts = digitization_parts(specialty=FORMULA)
+    parts[0]["employer"] = HOSPITAL
+    case_id = await build_case("ningxia", Procedure.digitization, person, parts, COVERS)
+    await submit("ningxia", person, case_id)
+    unit_admin = await signed_in_staff(new_client, "ningxia", (HOSPITAL, Role.org_admin))
+    await decide("ningxia", await staff("ningxia", (HOSPITAL, Role.org_admin)), case_id, Action.approve)
+    exported = await unit_admin.client.get(f"/t/ningxia/exports/digitization/csv?org={HOSPITAL}")
+    table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [row[5] for row in table[1:] if row[2] == holder_id] == ["'" + FORMULA]
+    book = await unit_admin.client.get(f"/t/ningxia/exports/digitization/xlsx?org={HOSPITAL}")
+    row = rows_by_id(load_workbook(io.BytesIO(book.content)).active)[holder_id]
+    assert row[5].value == "'" + FORMULA and row[5].data_type == "s"
+
+
 async def test_who_may_export_a_unit(
     new_client: Callable[[], httpx.AsyncClient], ningxia_cases: dict[str, str]
 ) -> None:

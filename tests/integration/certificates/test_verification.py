@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import io
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -16,12 +18,15 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from accounts.roles import Role
 from audit.services import SYSTEM
 from certificates.services import Holder, Title, issue_certificate
 from certificates.tokens import Claims, make_token, read_token
 from seals.qr import make_symbol
+from seals.services import current_seal, sample_scan, store_seal
+from tenants.tables import Org
 from tests.integration.certificates.test_issue import ready
-from tests.people import APPLICANT_ID, APPLICANT_NAME, Person
+from tests.people import APPLICANT_ID, APPLICANT_NAME, Person, signed_in_staff
 
 TITLE = Title("农业系列", "高级兽医师", "兽医", date(2018, 12, 20), "甘肃省农业系列高级职称评审委员会")
 
@@ -376,3 +381,64 @@ async def test_the_public_file_check_is_rate_limited_per_client_address(new_clie
         assert refused.status_code == 429 and "核验次数过多" in refused.text
         assert 1 <= int(refused.headers["retry-after"]) <= 61
         assert (await _check_file(neighbour, b"GIF89a")).status_code == 422
+
+
+async def test_the_void_notice_csv_defuses_formulas(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    """The public CSV carries what staff and holders typed: a formula must stay text in a spreadsheet."""
+    tenant, authority = await ready("gansu")
+    holder = '=HYPERLINK("http://x.cn","查看")'
+    certificate = await issue_certificate(
+        tenant,
+        SYSTEM,
+        authority_code=authority,
+        holder=Holder(holder, "110101199003070011", "男"),
+        title=TITLE,
+        issue_date=date(2026, 6, 26),
+    )
+    remark = "@SUM(1+1)*cmd|' /C calc'!A0"
+    voided = await people["tenant_admin"].post(
+        f"/t/gansu/admin/certificates/{certificate['id']}/void", {"remark": remark}
+    )
+    assert voided.status_code == 200
+    year = str(date.today().year)
+    exported = await client.get("/t/gansu/void-notice", params={"year": year, "format": "csv"})
+    table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    (line,) = [line for line in table if line[0] == certificate["number"]]
+    assert line[1] == "'" + holder and line[5] == "'" + remark
+
+
+async def test_an_org_admin_lists_only_the_certificates_of_their_subtree(
+    new_client: Callable[[], httpx.AsyncClient], people: dict[str, Person]
+) -> None:
+    """Two city offices side by side: each office's administrator sees what it issued, not the other's; the
+    tenant's administrator sees both."""
+    tenant, _ = await ready("gansu")
+    numbers = {}
+    for code in ("620100-city_office", "620000-lzxq-city_office"):
+        org = await Org.select(Org.id).where(Org.tenant == tenant.id, Org.code == code).first()
+        assert org is not None
+        if await current_seal(tenant, org["id"]) is None:
+            await store_seal(
+                tenant, SYSTEM, org_code=code, scan=sample_scan(), operator="测试", leader="测试"
+            )
+        issued = await issue_certificate(
+            tenant,
+            SYSTEM,
+            authority_code=code,
+            holder=Holder("钱九", "110101199003070011", "男"),
+            title=TITLE,
+            issue_date=date(2026, 6, 27),
+        )
+        numbers[code] = issued["number"]
+    lanzhou = await people["org_admin"].get("/t/gansu/admin/certificates/")
+    assert numbers["620100-city_office"] in lanzhou.text
+    assert numbers["620000-lzxq-city_office"] not in lanzhou.text
+    new_area = await signed_in_staff(new_client, "gansu", ("620000-lzxq-city_office", Role.org_admin))
+    listed = await new_area.client.get("/t/gansu/admin/certificates/")
+    assert (
+        numbers["620000-lzxq-city_office"] in listed.text and numbers["620100-city_office"] not in listed.text
+    )
+    everything = await people["tenant_admin"].get("/t/gansu/admin/certificates/")
+    assert all(number in everything.text for number in numbers.values())
