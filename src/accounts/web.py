@@ -24,7 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from accounts.roles import AccountKind, Role
 from accounts.sessions import Principal, load_principal, start_session
-from core.web import PRINCIPAL_SCOPE_KEY, is_htmx, wants_json
+from core.web import PRINCIPAL_SCOPE_KEY, is_htmx, tenant_slug_of, wants_json
 from tenants.tables import Tenant
 
 SECURE_COOKIE = "__Host-zc_session"
@@ -53,17 +53,20 @@ class MustChangePassword(NotAuthorizedException):
     """Raised for every other page until the initial or reset password has been changed."""
 
 
-def cookie_name(scope: Scope) -> str:
-    return SECURE_COOKIE if scope.get("scheme") == "https" else PLAIN_COOKIE
+def cookie_name(scope: Scope, slug: str) -> str:
+    """One session cookie per tenant, so that a visit to another region's pages (or signing in there) neither
+    replaces nor ends this one."""
+    return f"{SECURE_COOKIE if scope.get('scheme') == 'https' else PLAIN_COOKIE}_{slug}"
 
 
-def session_cookie(scope: Scope, token: str | None) -> str:
-    """The Set-Cookie value. Litestar's Cookie has no Partitioned attribute (CHIPS), which iframes in portals
-    need, so the header is written here."""
-    name = cookie_name(scope)
+def session_cookie(scope: Scope, slug: str, token: str | None) -> str:
+    """The Set-Cookie value of the tenant's session. Litestar's Cookie has no Partitioned attribute (CHIPS),
+    which iframes in portals need, so the header is written here. ``__Host-`` requires ``Path=/``: the
+    tenant is in the cookie's name, not its path."""
+    name = cookie_name(scope, slug)
     value = token or ""
     expiry = "" if token else "; Max-Age=0"
-    if name == SECURE_COOKIE:
+    if name.startswith(SECURE_COOKIE):
         return f"{name}={value}; Path=/; Secure; HttpOnly; SameSite=None; Partitioned{expiry}"
     return f"{name}={value}; Path=/; HttpOnly; SameSite=Lax{expiry}"
 
@@ -86,22 +89,27 @@ def require_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
 
 
 def session_middleware(app: ASGIApp) -> ASGIApp:
+    """The principal of the tenant whose pages are asked for, from that tenant's cookie; other paths (the
+    index, the public verification pages, the API) have none."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         # Static files need no principal: no session look-up for them.
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        slug = tenant_slug_of(scope["path"]) if scope["type"] == "http" else None
+        if slug is None:
             await app(scope, receive, send)
             return
         cookies = SimpleCookie()
         for name, value in scope["headers"]:
             if name == b"cookie":
                 cookies.load(value.decode("latin-1"))
-        morsel = cookies.get(cookie_name(scope))
-        scope[PRINCIPAL_SCOPE_KEY] = await load_principal(morsel.value) if morsel and morsel.value else None  # type: ignore[literal-required]
+        morsel = cookies.get(cookie_name(scope, slug))
+        principal = await load_principal(morsel.value) if morsel and morsel.value else None
+        scope[PRINCIPAL_SCOPE_KEY] = principal if principal and principal.tenant_slug == slug else None  # type: ignore[literal-required]
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and SET_COOKIE_SCOPE_KEY in scope:
                 headers = MutableScopeHeaders.from_message(message)
-                headers.add("set-cookie", session_cookie(scope, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
+                headers.add("set-cookie", session_cookie(scope, slug, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
                 headers.add("cache-control", "no-store")
             await send(message)
 

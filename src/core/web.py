@@ -4,6 +4,7 @@ files with long-lived caching, and the error pages."""
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +31,13 @@ PRINCIPAL_SCOPE_KEY = "zhicheng.principal"
 EMBED_ORIGINS_SCOPE_KEY = "zhicheng.embed_origins"
 # The principal's session data key that remembers an explicit ?embed=1.
 EMBED_SESSION_KEY = "embed"
+TENANT_PATH = re.compile(r"^/t/([a-z][a-z0-9-]{1,31})(/|$)")
+
+
+def tenant_slug_of(path: str) -> str | None:
+    """The tenant whose pages ``/t/{slug}/…`` the path is under, or None."""
+    match = TENANT_PATH.match(path)
+    return match.group(1) if match else None
 
 
 @cache
