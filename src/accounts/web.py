@@ -45,6 +45,21 @@ class Access(StrEnum):
     tenant_admin = "tenant_admin"
 
 
+# What a refused visitor should do, by the route's access rule ({authority}: the tenant's authority).
+REFUSAL_HINTS = {
+    Access.applicant: "此页面供申请人本人使用，请退出后用身份证号登录申请人账号。",
+    Access.staff: "此页面供经办机构和用人单位的工作人员使用；如需工作人员账号，请联系本单位的单位管理员。",
+    Access.org_admin: "此页面供单位管理员使用；如需开通单位管理员权限，请联系上级单位或{authority}。",
+    Access.tenant_admin: "此页面仅供{authority}的系统管理员使用；如需调整相关配置，请联系{authority}。",
+}
+
+
+def refusal_message(rule: Access, tenant_authority: str) -> str:
+    """The 403 text of a signed-in visitor whom the route's access rule does not admit."""
+    hint = REFUSAL_HINTS.get(rule, "")
+    return f"您没有访问此页面的权限。{hint.format(authority=tenant_authority)}"
+
+
 # Pages a signed-in user who must change the password may still open.
 PASSWORD_CHANGE_ROUTES = frozenset({"accounts:password", "accounts:password-change", "accounts:signout"})
 
@@ -179,7 +194,9 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     if principal.must_change_password and handler.name not in PASSWORD_CHANGE_ROUTES:
         raise MustChangePassword("首次登录或密码被重置后，须先修改密码")
     if not _allowed(rule, principal):
-        raise PermissionDeniedException("您没有执行此操作的权限")
+        tenant = await Tenant.objects().get(Tenant.id == principal.tenant_id)
+        authority = tenant.authority_name if tenant else "本地区职称管理部门"
+        raise PermissionDeniedException(refusal_message(rule, authority))
 
 
 def sign_in_url(slug: str, next_path: str) -> str:
