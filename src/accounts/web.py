@@ -158,7 +158,8 @@ async def _submitted_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> str
     return ""
 
 
-def _allowed(rule: Access, principal: Principal) -> bool:
+def allows(rule: Access, principal: Principal) -> bool:
+    """Whether a signed-in principal of the route's tenant passes the route's access rule."""
     if rule is Access.signed_in:
         return True
     if rule is Access.applicant:
@@ -193,10 +194,22 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise NotAuthorizedException("请先登录")
     if principal.must_change_password and handler.name not in PASSWORD_CHANGE_ROUTES:
         raise MustChangePassword("首次登录或密码被重置后，须先修改密码")
-    if not _allowed(rule, principal):
+    if not allows(rule, principal):
         tenant = await Tenant.objects().get(Tenant.id == principal.tenant_id)
         authority = tenant.authority_name if tenant else "本地区职称管理部门"
         raise PermissionDeniedException(refusal_message(rule, authority))
+
+
+def may_open(request: Request[Any, Any, Any], route_name: str) -> bool:
+    """Whether the visitor would be let into the named route (for showing only the links one may use):
+    the route's own access rule, read from its handler, as the guard reads it."""
+    rule = Access(request.app.get_handler_index_by_name(route_name)["handler"].opt["access"])  # type: ignore[index]
+    if rule is Access.public:
+        return True
+    principal = principal_of(request)
+    if principal is None or not principal.signed_in or principal.must_change_password:
+        return False
+    return allows(rule, principal)
 
 
 def sign_in_url(slug: str, next_path: str) -> str:

@@ -47,6 +47,7 @@ from tenants.procedures import (
     FieldType,
     ProcedureDefinition,
     as_text,
+    window_note,
 )
 from tenants.services import org_tree, procedure_definition
 from tenants.tables import Tenant
@@ -164,16 +165,6 @@ def _filers_text(definition: ProcedureDefinition) -> str:
             kinds = "、".join(kind.label for kind in filer.org_kinds)
             who.append(f"{kinds}的{filer.role.label}")
     return "或".join(who)
-
-
-def _window_note(definition: ProcedureDefinition, today: date) -> tuple[bool, str]:
-    """(closed, text) for the start links, in the services' own words when closed."""
-    closed = services.window_error(definition, today)
-    if closed:
-        return True, closed
-    if definition.closes_on is not None:
-        return False, f"受理截止：{definition.closes_on:%Y年%m月%d日}"
-    return False, ""
 
 
 def _steps_total(definition: ProcedureDefinition) -> int:
@@ -415,7 +406,7 @@ class FilingController(Controller):
         offers = []
         for value, definition in definitions.items():
             if services.can_file(definition, principal):
-                closed, note = _window_note(definition, today)
+                closed, note = window_note(definition, today)
                 offers.append({"procedure": value, "title": definition.title, "closed": closed, "note": note})
         rows = []
         for row in await services.my_cases(tenant, principal):
@@ -477,7 +468,7 @@ class FilingController(Controller):
         if not allowed:
             errors = {"form": f"“{definition.title}”由{_filers_text(definition)}填报，您的账号不能发起该事项"}
             status_code = HTTP_403_FORBIDDEN
-        closed, window = _window_note(definition, calendar.today_in_china())
+        closed, window = window_note(definition, calendar.today_in_china())
         tree = await org_tree(tenant)
         orgs = [(code, tree[code].name) for code in allowed if code is not None and code in tree]
         return render(
