@@ -296,8 +296,12 @@ class AccountAdminController(Controller):
             .where(Org.id.is_in(list(managed) or [-1]))
             .order_by(Org.position)
         )
-        accounts = await services.managed_accounts(tenant, managed)
-        for account in accounts:
+        query = request.query_params.get("q", "")[:64]
+        raw_page = request.query_params.get("page", "1")
+        listing = await services.managed_accounts_page(
+            tenant, managed, query, int(raw_page) if raw_page.isdigit() else 1
+        )
+        for account in listing.accounts:
             account["shown_id_number"] = services.shown_id_number(tenant, account, principal)
         roles = [
             role for role in Role if role is not Role.tenant_admin or Role.tenant_admin in principal.roles
@@ -308,13 +312,15 @@ class AccountAdminController(Controller):
             {
                 "tenant": tenant,
                 "orgs": orgs,
-                "accounts": accounts,
+                "listing": listing,
+                "query": query,
                 "roles": roles,
                 "errors": errors or {},
                 "form": form or {},
                 "notice": notice,
                 "csrf_token": principal.csrf_token,
             },
+            partial="account_list",
             status_code=status_code,
         )
 
