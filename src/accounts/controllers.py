@@ -25,6 +25,7 @@ from audit.services import Actor, record
 from core.storage import read_bytes
 from core.web import render
 from tenants.controllers import TENANT_DEPENDENCIES
+from tenants.services import org_tree
 from tenants.tables import Org, Tenant
 
 UPLOAD_LIMIT = 3 * 1024 * 1024  # request body cap for the form upload (the form itself is capped at 2 MB)
@@ -291,11 +292,8 @@ class AccountAdminController(Controller):
     ) -> Response[str]:
         principal = require_principal(request)
         managed = await services.manageable_org_ids(tenant, principal)
-        orgs = (
-            await Org.select(Org.id, Org.code, Org.name, Org.kind)
-            .where(Org.id.is_in(list(managed) or [-1]))
-            .order_by(Org.position)
-        )
+        codes = await Org.select(Org.code).where(Org.id.is_in(list(managed) or [-1])).output(as_list=True)
+        orgs = (await org_tree(tenant)).outline(codes)
         query = request.query_params.get("q", "")[:64]
         raw_page = request.query_params.get("page", "1")
         listing = await services.managed_accounts_page(

@@ -70,6 +70,25 @@ class OrgTree:
     def __getitem__(self, code: str) -> OrgNode:
         return self.nodes[code]
 
+    def outline(self, codes: Iterable[str]) -> list[tuple[OrgNode, int]]:
+        """The given orgs in tree order (each parent before its children, siblings in preset order), each
+        with its depth among them: what an org picker shows as an indented tree."""
+        wanted = set(codes)
+        children: dict[str | None, list[OrgNode]] = {}
+        for node in self.nodes.values():
+            children.setdefault(node.parent, []).append(node)
+        outline: list[tuple[OrgNode, int]] = []
+
+        def visit(parent: str | None, depth: int) -> None:
+            for node in children.get(parent, []):
+                shown = node.code in wanted
+                if shown:
+                    outline.append((node, depth))
+                visit(node.code, depth + 1 if shown else depth)
+
+        visit(None, 0)
+        return outline
+
     def chain(self, code: str) -> list[OrgNode]:
         """The org itself, then its parent, and so on up to the root."""
         chain: list[OrgNode] = []

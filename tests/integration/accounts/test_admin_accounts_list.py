@@ -65,3 +65,19 @@ async def test_paging_with_and_without_htmx(listed: None, people: dict[str, Pers
     assert len(names(second.text, "翻页")) == 3
     assert names(second.text, "翻页").isdisjoint(names(first, "翻页"))
     assert "page=1" in second.text and "page=3" not in second.text
+
+
+async def test_the_org_picker_is_a_filterable_tree_that_is_a_plain_select_without_js(
+    people: dict[str, Person],
+) -> None:
+    page = (await people["tenant_admin"].get("/t/gansu/admin/accounts/")).text
+    picker = page[page.index('id="staff-org-picker"') :]
+    picker = picker[: picker.index("</select>")]
+    assert 'type="search"' in picker and 'name="org"' in picker  # a filter box over an ordinary select
+    options = re.findall(r'<option value="([^"]+)" data-depth="(\d)"', picker)
+    depth = {code: int(level) for code, level in options}
+    order = [code for code, _ in options]
+    # The tree's order, children indented under their parent: the city office, then its own offices.
+    assert depth["620000-province_office"] == 0 and depth["620100-city_office"] == 1
+    assert order.index("620100-city_office") < order.index("620102-county_hr")
+    assert depth["620102-county_hr"] == 2
