@@ -226,16 +226,6 @@ def _where_is(definition: ProcedureDefinition, name: str) -> int | None:
 # --- view models --------------------------------------------------------------------------------
 
 
-def _org_options(spec: FieldSpec, tree: OrgTree) -> list[tuple[str, list[tuple[str, str]]]]:
-    groups = []
-    for kind in spec.org_kinds:
-        nodes = sorted((node for node in tree.nodes.values() if node.kind is kind), key=lambda n: n.code)
-        groups.append(
-            (kind.label if len(spec.org_kinds) > 1 else "", [(node.code, node.name) for node in nodes])
-        )
-    return groups
-
-
 def _field_view(
     definition: ProcedureDefinition,
     spec: FieldSpec,
@@ -255,6 +245,8 @@ def _field_view(
             derive_note += f"（已生成：{known[spec.name]}）"
     if spec.name in locked:
         widget = "locked"
+    elif spec.type is FieldType.org:
+        widget = "org"
     elif spec.type is FieldType.flag:
         widget = "radio"
     elif spec.type in SELECT_TYPES:
@@ -281,7 +273,13 @@ def _field_view(
         attrs = {"min": EARLIEST_DATE.isoformat()}
         if spec.not_after_today:
             attrs["max"] = today.isoformat()
-    groups = _org_options(spec, tree) if spec.type is FieldType.org else [("", list(spec.choices))]
+    outline = (
+        tree.outline(
+            (node.code for node in tree.nodes.values() if node.kind in spec.org_kinds), with_parents=True
+        )
+        if spec.type is FieldType.org
+        else []
+    )
     return {
         "name": spec.name,
         "label": spec.label,
@@ -290,7 +288,8 @@ def _field_view(
         "help": spec.help,
         "derive_note": derive_note,
         "attrs": attrs,
-        "groups": groups,
+        "choices": list(spec.choices),
+        "outline": outline,
         "locked_text": "来自您的账号信息，不能在此修改" if spec.name in locked else "",
     }
 
