@@ -33,6 +33,7 @@ from audit.services import Actor, record
 from core.storage import read_bytes
 from core.web import render, uploaded_file
 from tenants.controllers import TENANT_DEPENDENCIES
+from tenants.services import org_tree
 from tenants.tables import Org, Tenant
 
 UPLOAD_LIMIT = 3 * 1024 * 1024  # request body cap for the form upload (the form itself is capped at 2 MB)
@@ -295,13 +296,14 @@ class AccountAdminController(Controller):
     ) -> Response[str]:
         principal = require_principal(request)
         managed = await services.manageable_org_ids(tenant, principal)
-        orgs = (
-            await Org.select(Org.id, Org.code, Org.name, Org.kind)
-            .where(Org.id.is_in(list(managed) or [-1]))
-            .order_by(Org.position)
+        codes = await Org.select(Org.code).where(Org.id.is_in(list(managed) or [-1])).output(as_list=True)
+        orgs = (await org_tree(tenant)).outline(codes)
+        query = request.query_params.get("q", "")[:64]
+        raw_page = request.query_params.get("page", "1")
+        listing = await services.managed_accounts_page(
+            tenant, managed, query, int(raw_page) if raw_page.isdigit() else 1
         )
-        accounts = await services.managed_accounts(tenant, managed)
-        for account in accounts:
+        for account in listing.accounts:
             account["shown_id_number"] = services.shown_id_number(tenant, account, principal)
         # Nobody grants the tenant admin role here (services.ensure_role_grantable): the command line does.
         roles = [role for role in Role if role is not Role.tenant_admin]
@@ -311,13 +313,15 @@ class AccountAdminController(Controller):
             {
                 "tenant": tenant,
                 "orgs": orgs,
-                "accounts": accounts,
+                "listing": listing,
+                "query": query,
                 "roles": roles,
                 "errors": errors or {},
                 "form": form or {},
                 "notice": notice,
                 "csrf_token": principal.csrf_token,
             },
+            partial="account_list",
             status_code=status_code,
         )
 

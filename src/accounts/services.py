@@ -117,6 +117,42 @@ async def managed_accounts(tenant: Tenant, managed_org_ids: set[int]) -> list[di
     return accounts
 
 
+ACCOUNTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    accounts: list[dict[str, Any]]
+    page: int  # from 1
+    pages: int
+
+
+def account_matches(tenant: Tenant, account: dict[str, Any], query: str) -> bool:
+    """The admin list's search: part of the name or user name, or the ID number's last four characters
+    (the numbers are encrypted, so those are compared after decrypting, as the list shows them anyway)."""
+    wanted = query.strip().upper()
+    if not wanted:
+        return True
+    if wanted in account["name"].upper() or wanted in (account["username"] or "").upper():
+        return True
+    number = id_number_of(tenant, account) if len(wanted) == 4 else None
+    return number is not None and number.endswith(wanted)
+
+
+async def managed_accounts_page(
+    tenant: Tenant, managed_org_ids: set[int], query: str, page: int, per_page: int = ACCOUNTS_PER_PAGE
+) -> AccountPage:
+    """One page (offset paging, oldest accounts first) of the managed accounts that match the search."""
+    found = [
+        account
+        for account in await managed_accounts(tenant, managed_org_ids)
+        if account_matches(tenant, account, query)
+    ]
+    pages = max(1, -(-len(found) // per_page))
+    page = min(max(page, 1), pages)
+    return AccountPage(found[(page - 1) * per_page : page * per_page], page, pages)
+
+
 async def parse_grant(tenant: Tenant, org_code: str, role: str) -> tuple[int, Role]:
     org = await Org.select(Org.id).where(Org.tenant == tenant.id, Org.code == org_code).first()
     if org is None:

@@ -24,7 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from accounts.roles import AccountKind, Role
 from accounts.sessions import Principal, load_principal, start_session
-from core.web import PRINCIPAL_SCOPE_KEY, FormRequest, is_htmx, wants_json
+from core.web import PRINCIPAL_SCOPE_KEY, FormRequest, is_htmx, tenant_slug_of, wants_json
 from tenants.tables import Tenant
 
 SECURE_COOKIE = "__Host-zc_session"
@@ -45,6 +45,21 @@ class Access(StrEnum):
     tenant_admin = "tenant_admin"
 
 
+# What a refused visitor should do, by the route's access rule ({authority}: the tenant's authority).
+REFUSAL_HINTS = {
+    Access.applicant: "此页面供申请人本人使用，请退出后用身份证号登录申请人账号。",
+    Access.staff: "此页面供经办机构和用人单位的工作人员使用；如需工作人员账号，请联系本单位的单位管理员。",
+    Access.org_admin: "此页面供单位管理员使用；如需开通单位管理员权限，请联系上级单位或{authority}。",
+    Access.tenant_admin: "此页面仅供{authority}的系统管理员使用；如需调整相关配置，请联系{authority}。",
+}
+
+
+def refusal_message(rule: Access, tenant_authority: str) -> str:
+    """The 403 text of a signed-in visitor whom the route's access rule does not admit."""
+    hint = REFUSAL_HINTS.get(rule, "")
+    return f"您没有访问此页面的权限。{hint.format(authority=tenant_authority)}"
+
+
 # Pages a signed-in user who must change the password may still open.
 PASSWORD_CHANGE_ROUTES = frozenset({"accounts:password", "accounts:password-change", "accounts:signout"})
 
@@ -53,17 +68,20 @@ class MustChangePassword(NotAuthorizedException):
     """Raised for every other page until the initial or reset password has been changed."""
 
 
-def cookie_name(scope: Scope) -> str:
-    return SECURE_COOKIE if scope.get("scheme") == "https" else PLAIN_COOKIE
+def cookie_name(scope: Scope, slug: str) -> str:
+    """One session cookie per tenant, so that a visit to another region's pages (or signing in there) neither
+    replaces nor ends this one."""
+    return f"{SECURE_COOKIE if scope.get('scheme') == 'https' else PLAIN_COOKIE}_{slug}"
 
 
-def session_cookie(scope: Scope, token: str | None) -> str:
-    """The Set-Cookie value. Litestar's Cookie has no Partitioned attribute (CHIPS), which iframes in portals
-    need, so the header is written here."""
-    name = cookie_name(scope)
+def session_cookie(scope: Scope, slug: str, token: str | None) -> str:
+    """The Set-Cookie value of the tenant's session. Litestar's Cookie has no Partitioned attribute (CHIPS),
+    which iframes in portals need, so the header is written here. ``__Host-`` requires ``Path=/``: the
+    tenant is in the cookie's name, not its path."""
+    name = cookie_name(scope, slug)
     value = token or ""
     expiry = "" if token else "; Max-Age=0"
-    if name == SECURE_COOKIE:
+    if name.startswith(SECURE_COOKIE):
         return f"{name}={value}; Path=/; Secure; HttpOnly; SameSite=None; Partitioned{expiry}"
     return f"{name}={value}; Path=/; HttpOnly; SameSite=Lax{expiry}"
 
@@ -86,22 +104,27 @@ def require_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
 
 
 def session_middleware(app: ASGIApp) -> ASGIApp:
+    """The principal of the tenant whose pages are asked for, from that tenant's cookie; other paths (the
+    index, the public verification pages, the API) have none."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         # Static files need no principal: no session look-up for them.
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        slug = tenant_slug_of(scope["path"]) if scope["type"] == "http" else None
+        if slug is None:
             await app(scope, receive, send)
             return
         cookies = SimpleCookie()
         for name, value in scope["headers"]:
             if name == b"cookie":
                 cookies.load(value.decode("latin-1"))
-        morsel = cookies.get(cookie_name(scope))
-        scope[PRINCIPAL_SCOPE_KEY] = await load_principal(morsel.value) if morsel and morsel.value else None  # type: ignore[literal-required]
+        morsel = cookies.get(cookie_name(scope, slug))
+        principal = await load_principal(morsel.value) if morsel and morsel.value else None
+        scope[PRINCIPAL_SCOPE_KEY] = principal if principal and principal.tenant_slug == slug else None  # type: ignore[literal-required]
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and SET_COOKIE_SCOPE_KEY in scope:
                 headers = MutableScopeHeaders.from_message(message)
-                headers.add("set-cookie", session_cookie(scope, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
+                headers.add("set-cookie", session_cookie(scope, slug, scope[SET_COOKIE_SCOPE_KEY]))  # type: ignore[literal-required]
             await send(message)
 
         await app(scope, receive, send_with_cookie)
@@ -140,7 +163,8 @@ async def _submitted_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> str
     return ""
 
 
-def _allowed(rule: Access, principal: Principal) -> bool:
+def allows(rule: Access, principal: Principal) -> bool:
+    """Whether a signed-in principal of the route's tenant passes the route's access rule."""
     if rule is Access.signed_in:
         return True
     if rule is Access.applicant:
@@ -175,8 +199,22 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise NotAuthorizedException("请先登录")
     if principal.must_change_password and handler.name not in PASSWORD_CHANGE_ROUTES:
         raise MustChangePassword("首次登录或密码被重置后，须先修改密码")
-    if not _allowed(rule, principal):
-        raise PermissionDeniedException("您没有执行此操作的权限")
+    if not allows(rule, principal):
+        tenant = await Tenant.objects().get(Tenant.id == principal.tenant_id)
+        authority = tenant.authority_name if tenant else "本地区职称管理部门"
+        raise PermissionDeniedException(refusal_message(rule, authority))
+
+
+def may_open(request: Request[Any, Any, Any], route_name: str) -> bool:
+    """Whether the visitor would be let into the named route (for showing only the links one may use):
+    the route's own access rule, read from its handler, as the guard reads it."""
+    rule = Access(request.app.get_handler_index_by_name(route_name)["handler"].opt["access"])  # type: ignore[index]
+    if rule is Access.public:
+        return True
+    principal = principal_of(request)
+    if principal is None or not principal.signed_in or principal.must_change_password:
+        return False
+    return allows(rule, principal)
 
 
 def sign_in_url(slug: str, next_path: str) -> str:

@@ -47,6 +47,7 @@ from tenants.procedures import (
     FieldType,
     ProcedureDefinition,
     as_text,
+    window_note,
 )
 from tenants.services import org_tree, procedure_definition
 from tenants.tables import Tenant
@@ -165,16 +166,6 @@ def _filers_text(definition: ProcedureDefinition) -> str:
     return "或".join(who)
 
 
-def _window_note(definition: ProcedureDefinition, today: date) -> tuple[bool, str]:
-    """(closed, text) for the start links, in the services' own words when closed."""
-    closed = services.window_error(definition, today)
-    if closed:
-        return True, closed
-    if definition.closes_on is not None:
-        return False, f"受理截止：{definition.closes_on:%Y年%m月%d日}"
-    return False, ""
-
-
 def _steps_total(definition: ProcedureDefinition) -> int:
     return len(definition.parts) + (1 if definition.attachments else 0)
 
@@ -234,16 +225,6 @@ def _where_is(definition: ProcedureDefinition, name: str) -> int | None:
 # --- view models --------------------------------------------------------------------------------
 
 
-def _org_options(spec: FieldSpec, tree: OrgTree) -> list[tuple[str, list[tuple[str, str]]]]:
-    groups = []
-    for kind in spec.org_kinds:
-        nodes = sorted((node for node in tree.nodes.values() if node.kind is kind), key=lambda n: n.code)
-        groups.append(
-            (kind.label if len(spec.org_kinds) > 1 else "", [(node.code, node.name) for node in nodes])
-        )
-    return groups
-
-
 def _field_view(
     definition: ProcedureDefinition,
     spec: FieldSpec,
@@ -263,6 +244,8 @@ def _field_view(
             derive_note += f"（已生成：{known[spec.name]}）"
     if spec.name in locked:
         widget = "locked"
+    elif spec.type is FieldType.org:
+        widget = "org"
     elif spec.type is FieldType.flag:
         widget = "radio"
     elif spec.type in SELECT_TYPES:
@@ -289,7 +272,13 @@ def _field_view(
         attrs = {"min": EARLIEST_DATE.isoformat()}
         if spec.not_after_today:
             attrs["max"] = today.isoformat()
-    groups = _org_options(spec, tree) if spec.type is FieldType.org else [("", list(spec.choices))]
+    outline = (
+        tree.outline(
+            (node.code for node in tree.nodes.values() if node.kind in spec.org_kinds), with_parents=True
+        )
+        if spec.type is FieldType.org
+        else []
+    )
     return {
         "name": spec.name,
         "label": spec.label,
@@ -298,7 +287,8 @@ def _field_view(
         "help": spec.help,
         "derive_note": derive_note,
         "attrs": attrs,
-        "groups": groups,
+        "choices": list(spec.choices),
+        "outline": outline,
         "locked_text": "来自您的账号信息，不能在此修改" if spec.name in locked else "",
     }
 
@@ -415,7 +405,7 @@ class FilingController(Controller):
         offers = []
         for value, definition in definitions.items():
             if services.can_file(definition, principal):
-                closed, note = _window_note(definition, today)
+                closed, note = window_note(definition, today)
                 offers.append({"procedure": value, "title": definition.title, "closed": closed, "note": note})
         params = request.query_params
         filters = services.MyCasesFilter(
@@ -494,7 +484,7 @@ class FilingController(Controller):
         if not allowed:
             errors = {"form": f"“{definition.title}”由{_filers_text(definition)}填报，您的账号不能发起该事项"}
             status_code = HTTP_403_FORBIDDEN
-        closed, window = _window_note(definition, calendar.today_in_china())
+        closed, window = window_note(definition, calendar.today_in_china())
         tree = await org_tree(tenant)
         orgs = [(code, tree[code].name) for code in allowed if code is not None and code in tree]
         return render(

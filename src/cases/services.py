@@ -48,6 +48,7 @@ from tenants.procedures import (
     Completion,
     Filer,
     ProcedureDefinition,
+    window_error,
 )
 from tenants.services import org_ids, org_tree, procedure_definition, rule_book
 from tenants.tables import Org, Tenant
@@ -178,15 +179,6 @@ def _is_filer(case: CaseRecord, principal: Principal) -> bool:
 def _acts_now(case: CaseRecord, principal: Principal) -> bool:
     step = case.current_step
     return step is not None and step.org in principal.orgs_with(step.role)
-
-
-def window_error(definition: ProcedureDefinition, today: date) -> str | None:
-    """Why the procedure takes no new cases today (its configured window), or None."""
-    if definition.opens_on is not None and today < definition.opens_on:
-        return f"“{definition.title}”将于{definition.opens_on:%Y年%m月%d日}开始受理"
-    if definition.closes_on is not None and today > definition.closes_on:
-        return f"“{definition.title}”已于{definition.closes_on:%Y年%m月%d日}截止"
-    return None
 
 
 # --- starting and filling in ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class VerificationController(Controller):
                 "answer": services.verification_json(result),
                 "labels": STATE_LABELS,
                 "tenant": result.tenant,
+                "notices": services.public_notices(result.tenant),
             },
         )
 
@@ -176,7 +177,13 @@ class PublicCertificateController(Controller):
         return render(
             request,
             "certificates/void_notice.html",
-            {"tenant": tenant, "rows": rows, "replaced": replaced, "year": year},
+            {
+                "tenant": tenant,
+                "rows": rows,
+                "replaced": replaced,
+                "year": year,
+                "notices": services.public_notices(tenant),
+            },
         )
 
     @get("/my/certificates", name="certificates:mine", opt={"access": Access.applicant})

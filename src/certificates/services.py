@@ -159,7 +159,7 @@ async def issue_certificate(
                 "obtained_on": _chinese_date(title.obtained_on),
                 "review_body": title.review_body,
                 "issuer": authority["name"],
-                "url": f"{get_settings().public_url}/v",
+                "url": qr_text,  # 证书网址: the very URL the QR code opens
                 "issue_date": _chinese_date(issue_date),
             },
         }
@@ -225,6 +225,13 @@ async def rerender(tenant: Tenant, certificate_id: int, photo_jpeg: bytes | None
         read_bytes(seal["stamp_sha256"]),
         _content(row, photo_jpeg),
     )
+
+
+def public_notices(tenant: Tenant | None) -> dict[str, str]:
+    """The tenant's own notices its public pages cite (presets ``tenant.certificates.notices``)."""
+    if tenant is None:
+        return {}
+    return certificate_settings(tenant).get("notices") or {}
 
 
 # --- verification -----------------------------------------------------------------------------------------
@@ -303,6 +310,8 @@ def verification_json(result: Verification) -> dict[str, Any]:
             series=fields["series"],
             title_name=fields["title_name"],
             specialty=fields["specialty"],
+            obtained_on=fields["obtained_on"],
+            review_body=fields["review_body"],
             issuer=row["issuer_name"],
             issue_date=row["issue_date"].isoformat(),
             pdf_sha256=row["pdf_sha256"],

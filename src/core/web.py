@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import MediaType, Request, Response
 from litestar.datastructures import CacheControlHeader, FormMultiDict
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.response import Stream
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import (
@@ -24,6 +26,7 @@ from litestar.status_codes import (
 from litestar.types import Scope
 
 from settings import PROJECT_ROOT
+from tenants.tables import Tenant
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -38,6 +41,13 @@ EMBED_ORIGINS_SCOPE_KEY = "zhicheng.embed_origins"
 DEMO_SCOPE_KEY = "zhicheng.demo"
 # The principal's session data key that remembers an explicit ?embed=1.
 EMBED_SESSION_KEY = "embed"
+TENANT_PATH = re.compile(r"^/t/([a-z][a-z0-9-]{1,31})(/|$)")
+
+
+def tenant_slug_of(path: str) -> str | None:
+    """The tenant whose pages ``/t/{slug}/…`` the path is under, or None."""
+    match = TENANT_PATH.match(path)
+    return match.group(1) if match else None
 
 
 # C0 control characters and DEL. PostgreSQL refuses NUL in text (a 500), and none of them belongs in what a
@@ -188,6 +198,26 @@ def is_embedded(scope: Scope) -> bool:
     return bool(data.get(EMBED_SESSION_KEY))
 
 
+def _page_context(
+    request: Request[Any, Any, Any], context: dict[str, Any], *, partial: bool
+) -> dict[str, Any]:
+    embed = is_embedded(request.scope)
+    return {
+        "principal": request.scope.get(PRINCIPAL_SCOPE_KEY),
+        "embed": embed,
+        "demo_data": bool(request.scope.get(DEMO_SCOPE_KEY)),
+        "embed_origins": request.scope.get(EMBED_ORIGINS_SCOPE_KEY, []) if embed else [],
+        # Only a block for htmx: its out-of-band updates of the page's status regions (_forms.live_update).
+        "htmx_partial": partial and is_htmx(request),
+        **context,
+        "request": request,
+    }
+
+
+# A whole page's layout depends on being framed.
+FULL_PAGE_VARY = "HX-Request, Sec-Fetch-Dest"
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -199,24 +229,14 @@ def render(
     """The full page, or — for an htmx request — only the named block ``partial`` of the same template,
     so one template holds each piece of HTML."""
     page = templates().get_template(template)
-    embed = is_embedded(request.scope)
-    full_context = {
-        "principal": request.scope.get(PRINCIPAL_SCOPE_KEY),
-        "embed": embed,
-        "demo_data": bool(request.scope.get(DEMO_SCOPE_KEY)),
-        "embed_origins": request.scope.get(EMBED_ORIGINS_SCOPE_KEY, []) if embed else [],
-        # Only a block for htmx: its out-of-band updates of the page's status regions (_forms.live_update).
-        "htmx_partial": partial is not None and is_htmx(request),
-        **context,
-        "request": request,
-    }
+    full_context = _page_context(request, context, partial=partial is not None)
     if full_context["htmx_partial"]:
         block = page.blocks[partial]  # type: ignore[index]
         html = "".join(block(page.new_context(full_context)))
         vary = "HX-Request"
     else:
         html = page.render(full_context)
-        vary = "HX-Request, Sec-Fetch-Dest"  # a whole page's layout depends on being framed
+        vary = FULL_PAGE_VARY
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"Vary": vary})
 
 
@@ -224,30 +244,70 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
 
+# Each error page's heading and what to do, when the error carries no message of ours (Litestar's own are
+# English: "Not Found", "Method Not Allowed"…).
+ERROR_PAGES = {
+    400: ("请求有误", "请求的内容不正确，请返回上一页检查后重试。"),
+    403: ("无权访问", "您没有访问此页面的权限。"),
+    404: ("页面不存在", "您访问的页面不存在或已被移除。"),
+    405: ("不支持的访问方式", "此页面不支持这种访问方式，请从页面上的链接或按钮进入。"),
+    409: ("操作冲突", "该记录刚被他人处理或修改，请刷新页面后重试。"),
+    413: ("提交的内容过大", "上传的文件或提交的内容超过了允许的大小。"),
+    422: ("无法处理", "提交的内容无法处理，请返回上一页检查后重试。"),
+    429: ("操作过于频繁", "请稍后再试。"),
+    500: ("服务器内部错误", "服务器出了点问题，请稍后再试。"),
+}
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+async def _tenant_of(path: str) -> Tenant | None:
+    """The tenant whose pages the path is under, for the error page's branding; none when the database
+    itself is what failed."""
+    slug = tenant_slug_of(path)
+    if slug is None:
+        return None
+    try:
+        return await Tenant.objects().get(Tenant.slug == slug).output(load_json=True)
+    except Exception:  # an error page must not fail in turn
+        return None
+
+
+def error_page(
+    request: Request[Any, Any, Any], status: int, detail: str | None, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    """A Chinese error page under the tenant's name and colour with a link to its home. Exception handlers
+    cannot await, so the page is a one-chunk stream that looks the tenant up first."""
+    title, advice = ERROR_PAGES.get(status, ERROR_PAGES[500 if status >= 500 else 400])
+    message = detail if detail and CHINESE.search(detail) else advice
+    page = templates().get_template("errors/error.html")
+
+    async def body() -> AsyncIterator[str]:
+        tenant = await _tenant_of(request.url.path)
+        context = {"status": status, "title": title, "detail": message, "tenant": tenant}
+        yield page.render(_page_context(request, context, partial=False))
+
+    return Stream(
+        body(),
+        media_type=MediaType.HTML,
+        status_code=status,
+        headers={**(headers or {}), "Vary": FULL_PAGE_VARY},
+    )
+
+
 def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
     if wants_json(request):
         return Response({"error": exc.detail or "未找到"}, status_code=HTTP_404_NOT_FOUND)
-    return render(request, "errors/404.html", {"detail": exc.detail}, status_code=HTTP_404_NOT_FOUND)
+    return error_page(request, HTTP_404_NOT_FOUND, exc.detail)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if wants_json(request):
         return Response({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-    return render(
-        request,
-        "errors/error.html",
-        {"status": exc.status_code, "detail": exc.detail},
-        status_code=exc.status_code,
-    )
+    return error_page(request, exc.status_code, exc.detail, exc.headers)
 
 
 def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     request.logger.exception("unhandled error", exc_info=exc)
     if wants_json(request):
         return Response({"error": "服务器内部错误"}, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
-    return render(
-        request,
-        "errors/error.html",
-        {"status": 500, "detail": "服务器内部错误，请稍后再试"},
-        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
-    )
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, None)

@@ -209,13 +209,35 @@ def photo_image(jpeg: bytes) -> ImageObjects:
 # --- text ----------------------------------------------------------------------------------------------
 
 
-def _fit(font: FontProgram, text: str, box: FieldBox) -> float:
-    """The field's size, shrunk until the text fits its box (long unit names must not overflow)."""
-    size = box.size
-    width = box.w * MM
-    while size > 6 and font.width(text, size) > width:
-        size -= 0.5
-    return size
+MIN_SIZE = 6.0
+LINE_SPACING = 1.15  # baseline to baseline, in font sizes
+
+
+def _lines(font: FontProgram, text: str, width: float, size: float) -> list[str]:
+    """The text broken greedily, character by character (URLs and Chinese have no spaces), into lines no
+    wider than ``width`` at ``size``."""
+    lines = [""]
+    for char in text:
+        if lines[-1] and font.width(lines[-1] + char, size) > width:
+            lines.append("")
+        lines[-1] += char
+    return lines
+
+
+def _fit(font: FontProgram, text: str, box: FieldBox) -> tuple[float, list[str]]:
+    """The field's size and lines: one line, shrunk until it fits its box (long unit names must not
+    overflow); a text too long even at the smallest size (a certificate's own 证书网址) wraps onto as many
+    lines as the box's height holds, at the largest size that fits."""
+    width, height = box.w * MM, box.h * MM
+    sizes = [box.size - step * 0.5 for step in range(int((box.size - MIN_SIZE) / 0.5) + 1)]
+    for size in sizes:
+        if font.width(text, size) <= width:
+            return size, [text]
+    for size in sizes:
+        lines = _lines(font, text, width, size)
+        if len(lines) * size * LINE_SPACING <= height:
+            return size, lines
+    return MIN_SIZE, _lines(font, text, width, MIN_SIZE)
 
 
 class _TextSubsets:
@@ -257,16 +279,19 @@ def _text_operations(font: FontProgram, subsets: _TextSubsets, layout: Layout, f
         text = (fields.get(box.key) or "").strip()
         if not text:
             continue
-        size = _fit(font, text, box)
-        x, y, w, h = box.points(layout.height)
-        width = font.width(text, size)
-        if box.align == "center":
-            x += (w - width) / 2
-        elif box.align == "right":
-            x += w - width
-        baseline = y + (h - size * (font.ascent + font.descent) / UNITS) / 2 + size * -font.descent / UNITS
-        runs = "".join(f"/T{index} {size:g} Tf <{codes.hex()}> Tj " for index, codes in subsets.encode(text))
-        lines.append(f"BT {x:.2f} {baseline:.2f} Td {runs}ET")
+        size, rows = _fit(font, text, box)
+        left, y, w, h = box.points(layout.height)
+        middle = y + (h - size * (font.ascent + font.descent) / UNITS) / 2 + size * -font.descent / UNITS
+        leading = size * LINE_SPACING
+        for number, row in enumerate(rows):
+            x = left
+            width = font.width(row, size)
+            if box.align == "center":
+                x += (w - width) / 2
+            elif box.align == "right":
+                x += w - width
+            baseline = middle + (len(rows) - 1) * leading / 2 - number * leading
+            lines.append(_text_run(font, subsets, row, x, baseline, size, "T"))
     return "\n".join(lines)
 
 

@@ -59,6 +59,15 @@ class OrgNode:
     division: str | None = None
 
 
+@dataclass(frozen=True)
+class OutlineEntry:
+    """One line of an org picker's tree."""
+
+    node: OrgNode
+    depth: int
+    choosable: bool
+
+
 class OrgTree:
     """A tenant's orgs, indexed for walking upwards."""
 
@@ -70,6 +79,29 @@ class OrgTree:
 
     def __getitem__(self, code: str) -> OrgNode:
         return self.nodes[code]
+
+    def outline(self, codes: Iterable[str], *, with_parents: bool = False) -> list[OutlineEntry]:
+        """The given orgs in tree order (each parent before its children, siblings in preset order), each
+        with its depth among those shown: what an org picker shows as an indented tree. ``with_parents``
+        also shows their ancestors, not to be chosen, so that scattered orgs (a form's employers) still
+        stand under their offices."""
+        wanted = set(codes)
+        shown = set(wanted)
+        if with_parents:
+            shown.update(node.code for code in wanted if code in self.nodes for node in self.chain(code))
+        children: dict[str | None, list[OrgNode]] = {}
+        for node in self.nodes.values():
+            children.setdefault(node.parent, []).append(node)
+        outline: list[OutlineEntry] = []
+
+        def visit(parent: str | None, depth: int) -> None:
+            for node in children.get(parent, []):
+                if node.code in shown:
+                    outline.append(OutlineEntry(node, depth, node.code in wanted))
+                visit(node.code, depth + 1 if node.code in shown else depth)
+
+        visit(None, 0)
+        return outline
 
     def chain(self, code: str) -> list[OrgNode]:
         """The org itself, then its parent, and so on up to the root."""

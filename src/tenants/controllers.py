@@ -10,10 +10,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_422_UNPROCESSABLE_ENTITY
 
-from accounts.web import Access
+from accounts.web import Access, may_open
 from core.web import render
 from tenants import services
 from tenants.authority import Assignment, OrgTree, Refusal, RuleBook
+from tenants.calendar import today_in_china
+from tenants.procedures import window_note
 from tenants.tables import Tenant
 from tenants.vocabulary import CertificateScope, Level, OrgKind, Procedure, Route
 
@@ -27,6 +29,27 @@ async def provide_tenant(slug: FromPath[str]) -> Tenant:
 
 TENANT_DEPENDENCIES = {"tenant": Provide(provide_tenant)}
 
+# The home page's links by group, as (label, route name); each is shown only to whom its route admits.
+HOME_PAGES = {
+    "work": (
+        ("我的申请", "cases:mine"),
+        ("我的电子证书", "certificates:mine"),
+        ("待办审核", "cases:queue"),
+        ("数据导出", "cases:exports"),
+    ),
+    "admin": (
+        ("账号管理", "accounts:admin"),
+        ("单位管理员申请审核", "accounts:unit-admin-review"),
+        ("证书管理与作废", "certificates:admin"),
+        ("办理机构规则与规则测试", "tenants:rules"),
+        ("办事事项配置", "tenants:procedures"),
+        ("印章采集", "seals:index"),
+        ("证书模板", "seals:template"),
+        ("法定节假日与集中办理日", "tenants:calendar"),
+        ("门户网站嵌入代码", "tenants:embed"),
+    ),
+}
+
 
 class TenantPagesController(Controller):
     dependencies = TENANT_DEPENDENCIES
@@ -37,8 +60,26 @@ class TenantPagesController(Controller):
 
     @get("/t/{slug:str}/", name="tenants:home", opt={"access": Access.public})
     async def home(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[str]:
-        procedures = [Procedure(value) for value in tenant.procedures]
-        return render(request, "tenants/home.html", {"tenant": tenant, "procedures": procedures})
+        """What this visitor may use: the procedures (closed ones with their date, not offered), the public
+        pages, and the work and administration pages their roles open."""
+        today = today_in_china()
+        procedures = []
+        for value in tenant.procedures:
+            definition = await services.procedure_definition(tenant, Procedure(value))
+            closed, note = window_note(definition, today) if definition else (False, "")
+            title = definition.title if definition else Procedure(value).label
+            procedures.append({"procedure": value, "title": title, "closed": closed, "note": note})
+        groups = {
+            group: [
+                {"label": label, "url": request.app.route_reverse(name, slug=tenant.slug)}
+                for label, name in pages
+                if may_open(request, name)
+            ]
+            for group, pages in HOME_PAGES.items()
+        }
+        return render(
+            request, "tenants/home.html", {"tenant": tenant, "procedures": procedures, "pages": groups}
+        )
 
     @get("/t/{slug:str}/theme.css", name="tenants:theme", opt={"access": Access.public})
     async def theme(self, tenant: NamedDependency[Tenant]) -> Response[str]:

@@ -58,7 +58,8 @@ class TenantSettings:
     contacts: tuple[str, ...]
     auth: dict[str, Any]
     # Certificate numbering and e-licence settings, as stored in ``Tenant.certificate_settings``:
-    # {"number_pattern", "licence_type_code" | None, "issuer_code" | None, "validity"}.
+    # {"number_pattern", "licence_type_code" | None, "issuer_code" | None, "validity",
+    #  "notices": {"e_certificates"?, "void_notice"?}}.
     certificates: dict[str, Any]
 
 
@@ -193,6 +194,7 @@ def _read_auth(reader: Reader, value: Any, tenant: Mapping) -> dict[str, Any]:
 
 
 DEFAULT_CERTIFICATE_VALIDITY = "长期"
+NOTICE_KEYS = ("e_certificates", "void_notice")
 
 
 def _read_certificates(reader: Reader, value: Any, tenant: Mapping) -> dict[str, Any]:
@@ -204,13 +206,14 @@ def _read_certificates(reader: Reader, value: Any, tenant: Mapping) -> dict[str,
         "certificates",
         tenant,
         set(),
-        {"number_pattern", "licence_type_code", "issuer_code", "validity"},
+        {"number_pattern", "licence_type_code", "issuer_code", "validity", "notices"},
     )
     result: dict[str, Any] = {
         "number_pattern": DEFAULT_NUMBER_PATTERN,
         "licence_type_code": None,
         "issuer_code": None,
         "validity": DEFAULT_CERTIFICATE_VALIDITY,
+        "notices": _read_notices(reader, certificates.get("notices", Mapping()), certificates),
     }
     checks = {
         "number_pattern": check_number_pattern,
@@ -233,6 +236,13 @@ def _read_certificates(reader: Reader, value: Any, tenant: Mapping) -> dict[str,
             certificates, "certificates.licence_type_code 与 issuer_code 须同时填写（电子证照标识需要两者）"
         )
     return result
+
+
+def _read_notices(reader: Reader, value: Any, certificates: Mapping) -> dict[str, str]:
+    """The tenant's own notices the public pages cite: ``e_certificates`` (the verification page) and
+    ``void_notice`` (the yearly 作废公告); a tenant whose notices say nothing on one leaves it out."""
+    notices = reader.mapping(value, "certificates.notices", certificates, set(), set(NOTICE_KEYS))
+    return {key: reader.text(notices, key) for key in NOTICE_KEYS if key in notices}
 
 
 def _bounded_int(reader: Reader, mapping: Mapping, key: str, default: int, low: int, high: int) -> int:

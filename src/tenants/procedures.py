@@ -586,3 +586,22 @@ def definition_from_text(
         ) from None
     reader = Reader(source)
     return _ProcedureReader(reader, series, org_kinds).definition(procedure, document, None)
+
+
+def window_error(definition: ProcedureDefinition, today: date) -> str | None:
+    """Why the procedure takes no new cases today (its configured window), or None."""
+    if definition.opens_on is not None and today < definition.opens_on:
+        return f"“{definition.title}”将于{definition.opens_on:%Y年%m月%d日}开始受理"
+    if definition.closes_on is not None and today > definition.closes_on:
+        return f"“{definition.title}”已于{definition.closes_on:%Y年%m月%d日}截止"
+    return None
+
+
+def window_note(definition: ProcedureDefinition, today: date) -> tuple[bool, str]:
+    """(closed, text) for the links that start a case: why it is closed, or until when it is open."""
+    closed = window_error(definition, today)
+    if closed:
+        return True, closed
+    if definition.closes_on is not None:
+        return False, f"受理截止：{definition.closes_on:%Y年%m月%d日}"
+    return False, ""

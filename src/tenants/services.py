@@ -17,6 +17,7 @@ from piccolo.table import Table
 
 from audit.services import Actor, record
 from core.db import write_transaction
+from core.web import tenant_slug_of
 from tenants.authority import CaseFacts, OrgNode, OrgTree, Rule, RuleBook, WalkFrom
 from tenants.presets import (
     Preset,
@@ -59,16 +60,15 @@ async def frame_ancestors(slug: str) -> list[str]:
     return origins
 
 
-TENANT_PATH = re.compile(r"^/t/([a-z][a-z0-9-]{1,31})(/|$)")
 VERIFICATION_PATH = re.compile(r"^/[vV](/|$)")
 
 
 async def frame_ancestors_for_path(path: str) -> list[str]:
     """Who may frame this page: a tenant's portals for its pages; every tenant's portals for the public
     verification pages (a QR code does not say which portal shows it); nobody for the rest."""
-    match = TENANT_PATH.match(path)
-    if match:
-        return await frame_ancestors(match.group(1))
+    slug = tenant_slug_of(path)
+    if slug is not None:
+        return await frame_ancestors(slug)
     if VERIFICATION_PATH.match(path):
         origins: list[str] = []
         for tenant in await list_tenants():

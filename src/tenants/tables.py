@@ -18,7 +18,8 @@ class Tenant(Table, tablename="tenant"):
     # Sign-in and session settings: {"session_idle_minutes", "session_max_hours", "oidc": {…} | null}.
     auth = JSON(default={})
     # Certificate numbering and e-licence settings (presets ``tenant.certificates``): {"number_pattern",
-    # "licence_type_code" | null, "issuer_code" | null, "validity"}.
+    # "licence_type_code" | null, "issuer_code" | null, "validity", "notices": {"e_certificates"?,
+    # "void_notice"?} (the tenant's own notices its public pages cite)}.
     certificate_settings = JSON(default={})
     # The tenant's 职称系列 vocabulary (presets ``series``), offered by the procedures' series fields.
     series = JSON(default=[])

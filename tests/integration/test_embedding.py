@@ -173,7 +173,7 @@ async def test_embed_1_is_remembered_by_the_session_and_embed_0_clears_it(
         first = await client.get("/t/gansu/?embed=1")
         assert is_embed_layout(first.text)
         assert embed_origins(first.text) == await tenant_origins("gansu")
-        assert "zc_session=" in first.headers["set-cookie"]  # an anonymous session remembers it
+        assert "zc_session_gansu=" in first.headers["set-cookie"]  # an anonymous session remembers it
         for path in ("/t/gansu/signin", "/t/gansu/verify-file/", "/t/gansu/"):
             assert is_embed_layout((await client.get(path)).text), path
         # Redirects inside the site keep it in the address too (signing in or out replaces the session).
@@ -245,7 +245,7 @@ async def test_the_session_cookie_is_partitioned_over_https(
         for path in ("/t/gansu/?embed=1", "/t/gansu/signin"):
             client.cookies.clear()
             cookie = (await client.get(path)).headers["set-cookie"]
-            assert cookie.startswith("__Host-zc_session="), path
+            assert cookie.startswith("__Host-zc_session_gansu="), path
             attributes = {part.strip() for part in cookie.split(";")[1:]}
             assert {"Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/"} <= attributes, path
         client.cookies.clear()

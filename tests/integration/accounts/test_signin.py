@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from accounts import secrets as pii
+from accounts.roles import Role
 from accounts.services import create_applicant, sign_in_applicant
 from accounts.services import sign_in_staff as sign_in_staff_service
 from accounts.sessions import load_principal, now_utc, start_session
@@ -27,6 +28,7 @@ from tests.people import (
     Person,
     csrf_from,
     org_id,
+    ready_account,
     sign_in_staff,
 )
 from tests.people import (
@@ -374,11 +376,11 @@ async def test_session_id_is_rotated_at_sign_in_and_is_long(
 ) -> None:
     async with new_client() as client:
         await client.get("/t/gansu/signin")
-        before = client.cookies.get("zc_session")
+        before = client.cookies.get("zc_session_gansu")
         assert before and len(before) >= 43  # 32 random bytes, base64url: 256 bits
         response = await http_sign_in_applicant(client, "gansu", APPLICANT_ID, APPLICANT_NAME, PASSWORD)
         assert response.status_code == 303
-        after = client.cookies.get("zc_session")
+        after = client.cookies.get("zc_session_gansu")
         assert after and after != before
         assert await load_principal(before) is None
 
@@ -389,7 +391,7 @@ async def test_cookie_over_https_is_host_secure_samesite_none_partitioned(
     async with new_client(https=True) as client:
         page = await client.get("/t/gansu/signin")
         cookie = page.headers["set-cookie"]
-        assert cookie.startswith("__Host-zc_session=")
+        assert cookie.startswith("__Host-zc_session_gansu=")
         for attribute in ("Path=/", "Secure", "HttpOnly", "SameSite=None", "Partitioned"):
             assert attribute in cookie.split("; ")
         assert "Domain" not in cookie
@@ -401,7 +403,7 @@ async def test_cookie_over_plain_http_localhost_falls_back(
 ) -> None:
     async with new_client() as client:
         cookie = (await client.get("/t/gansu/signin")).headers["set-cookie"]
-        assert cookie.startswith("zc_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert cookie.startswith("zc_session_gansu=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
         assert "Secure" not in cookie
 
 
@@ -446,7 +448,7 @@ async def test_disabling_an_account_ends_its_sessions_at_once(
 async def test_sign_out_ends_the_session(new_client: Callable[..., httpx.AsyncClient]) -> None:
     async with new_client() as client:
         await http_sign_in_applicant(client, "gansu", APPLICANT_ID, APPLICANT_NAME, PASSWORD)
-        token = client.cookies.get("zc_session")
+        token = client.cookies.get("zc_session_gansu")
         csrf = csrf_from((await client.get("/t/gansu/me")).text)
         response = await client.post("/t/gansu/signout", data={"_csrf": csrf})
         assert response.status_code == 303
@@ -556,3 +558,31 @@ async def test_sign_ins_are_audited(people: dict[str, Person]) -> None:
     assert {"signin.success", "signin.failure"} <= actions
     causes = {event["details"].get("cause") for event in events if event["action"] == "signin.failure"}
     assert "password" in causes
+
+
+async def test_sessions_of_two_tenants_live_side_by_side(
+    new_client: Callable[..., httpx.AsyncClient],
+) -> None:
+    """A session belongs to its tenant: visiting, or signing in to, another region leaves it alone."""
+    from tests.cases_support import staff_account
+
+    _, gansu_user = await staff_account("gansu", ("620100-city_office", Role.clerk), name="两地甘肃")
+    _, ningxia_user = await staff_account("ningxia", ("640000-province_office", Role.clerk), name="两地宁夏")
+    for username in (gansu_user, ningxia_user):
+        account = await Account.select(Account.id).where(Account.username == username).first()
+        assert account is not None
+        await ready_account(account["id"])
+    async with new_client() as client:
+        assert (await sign_in_staff(client, "gansu", gansu_user, PASSWORD)).status_code == 303
+        for page in ("/t/ningxia/", "/t/ningxia/verify-file/", "/t/ningxia/signin"):
+            assert (await client.get(page)).status_code == 200, page
+        assert "两地甘肃" in (await client.get("/t/gansu/me")).text
+        assert (await sign_in_staff(client, "ningxia", ningxia_user, PASSWORD)).status_code == 303
+        gansu_me, ningxia_me = await client.get("/t/gansu/me"), await client.get("/t/ningxia/me")
+        assert gansu_me.status_code == 200 and "两地甘肃" in gansu_me.text
+        assert ningxia_me.status_code == 200 and "两地宁夏" in ningxia_me.text
+        # Signing out of one region ends that session only.
+        signed_out = await client.post("/t/ningxia/signout", data={"_csrf": csrf_from(ningxia_me.text)})
+        assert signed_out.status_code == 303
+        assert (await client.get("/t/ningxia/me")).status_code == 303
+        assert (await client.get("/t/gansu/me")).status_code == 200

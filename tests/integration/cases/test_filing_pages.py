@@ -118,7 +118,11 @@ async def test_applicant_files_a_ningxia_digitization_case(
     assert "第1步，共3步" in first and "个人信息" in first
     assert re.search(r'id="f-holder_name" type="text" value="马文" readonly', first)
     assert re.search(r'id="f-id_number" type="text" value="640100197003150\d{3}" readonly', first)
-    assert '<option value="640402-employer-school" selected>原州区第一中学</option>' in first
+    # The employer is picked in the org tree: the employers under their offices, which cannot be chosen.
+    assert 'id="f-employer-picker" data-org-picker' in first
+    assert '<option value="640402-county_hr" data-depth="2" disabled>' in first
+    school = '<option value="640402-employer-school" data-depth="3" selected>　　　原州区第一中学</option>'
+    assert school in first
     assert 'href="/t/ningxia/cases/' in first and "返回申请" in first
     response = await save(
         filer, f"{base}/parts/0", {"gender": "外星", "employer": "640402-employer-school", "id_number": "1"}
@@ -126,7 +130,7 @@ async def test_applicant_files_a_ningxia_digitization_case(
     assert response.status_code == 422
     page = text_of(response)
     assert error_of(page, "gender") == "请从列表中选择性别"
-    assert '<option value="640402-employer-school" selected>' in page  # the valid choice is kept
+    assert '<option value="640402-employer-school" data-depth="3" selected>' in page  # the choice is kept
     response = await save(filer, f"{base}/parts/0", {"gender": "男", "employer": "640402-employer-school"})
     assert response.status_code == 303 and response.headers["location"] == f"{base}/parts/1"
 

@@ -22,6 +22,9 @@ from accounts.roles import Role
 from audit.services import SYSTEM
 from certificates.services import Holder, Title, issue_certificate
 from certificates.tokens import Claims, make_token, read_token
+from core.storage import read_bytes
+from seals.glyphs import font_program
+from seals.layout import MM, default_layout
 from seals.qr import make_symbol
 from seals.services import current_seal, sample_scan, store_seal
 from tenants.tables import Org
@@ -442,3 +445,50 @@ async def test_an_org_admin_lists_only_the_certificates_of_their_subtree(
     )
     everything = await people["tenant_admin"].get("/t/gansu/admin/certificates/")
     assert all(number in everything.text for number in numbers.values())
+
+
+# --- the tenant's own page: branding, its notices, the title's facts (issue #11) ---------------------------
+
+
+async def test_the_verification_page_is_the_tenants_and_cites_its_own_notice(
+    client: httpx.AsyncClient, issued: dict
+) -> None:
+    page = (await client.get(path_of(issued["qr_text"]))).text
+    assert "/t/gansu/theme.css" in page and 'class="brand" href="/t/gansu/"' in page
+    assert "甘人社明电〔2019〕90号" in page and "原人社函" not in page and "钦人社发" not in page
+    assert "<dt>取得资格时间</dt><dd>2018年12月20日</dd>" in page
+    assert "<dt>评审机构</dt><dd>甘肃省农业系列高级职称评审委员会</dd>" in page
+    # The hash and the e-licence identifier are for the curious, folded away after the facts.
+    details = page.index("<details")
+    assert page.index("<dt>评审机构</dt>") < details < page.index(issued["pdf_sha256"])
+    assert details < page.index(issued["licence_identifier"])
+
+
+@pytest.mark.parametrize(
+    ("slug", "cited", "foreign"),
+    [("gansu", "甘职改办〔2020〕2号", "钦人社发"), ("guangxi", "钦人社发〔2020〕1号", "甘职改办")],
+)
+async def test_the_void_notice_cites_the_tenants_own_notice(
+    client: httpx.AsyncClient, slug: str, cited: str, foreign: str
+) -> None:
+    page = (await client.get(f"/t/{slug}/void-notice")).text
+    assert cited in page and foreign not in page
+
+
+async def test_the_printed_certificate_url_is_the_certificates_own(issued: dict) -> None:
+    """证书网址 on the paper is the URL its QR code opens, not the bare /v stem, and it stays inside its box
+    (wrapped: it is far longer than the box is wide)."""
+    runs: list[tuple[str, float, float]] = []
+    # pypdf reads the text through the font's ToUnicode map, as pdftotext (not installed everywhere) would.
+    PdfReader(io.BytesIO(read_bytes(issued["pdf_sha256"]))).pages[0].extract_text(
+        visitor_text=lambda text, cm, tm, font, size: runs.append((text, tm[4], size))
+    )
+    assert issued["fields"]["url"] == issued["qr_text"]
+    url_runs = [
+        (text, x, size) for text, x, size in runs if text and text in issued["qr_text"] and len(text) > 8
+    ]
+    assert "".join(text for text, _, _ in url_runs) == issued["qr_text"]
+    box = next(box for box in default_layout().fields if box.key == "url")
+    assert len(url_runs) > 1
+    for text, x, size in url_runs:
+        assert x + font_program().width(text, size) <= (box.x + box.w) * MM + 0.01

@@ -30,9 +30,9 @@ async def test_index_lists_the_three_tenants(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("slug", "name", "portal", "procedure"),
     [
-        ("gansu", "甘肃省", "http://www.gszcxt.cn/", "遗失补办"),
-        ("ningxia", "宁夏回族自治区", "https://gccfw.hrss.nx.gov.cn", "证书电子化换发"),
-        ("guangxi", "广西壮族自治区", "http://zgb.gxcz.gov.cn", "发证"),
+        ("gansu", "甘肃省", "http://www.gszcxt.cn/", "遗失纸质证书补办电子证书"),
+        ("ningxia", "宁夏回族自治区", "https://gccfw.hrss.nx.gov.cn", "高级职称证书电子化换发"),
+        ("guangxi", "广西壮族自治区", "http://zgb.gxcz.gov.cn", "职称电子证书发行"),
     ],
 )
 async def test_tenant_home(
@@ -50,8 +50,8 @@ async def test_tenant_home(
 
 async def test_gansu_home_offers_exactly_its_procedures(client: httpx.AsyncClient) -> None:
     text = (await client.get("/t/gansu/")).text
-    for label in ("遗失补办", "信息采集填报", "发证"):
-        assert f"<strong>{label}</strong>" in text
+    for title in ("遗失纸质证书补办电子证书", "职称评审信息采集填报", "职称电子证书发放"):
+        assert f"<strong>{title}</strong>" in text
     assert "证书电子化换发" not in text
 
 

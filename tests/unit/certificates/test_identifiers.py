@@ -235,6 +235,8 @@ CERTIFICATES_BLOCK = """\
     licence_type_code: "11100000000000000J001"
     issuer_code: "11620000000000000C"
     validity: 长期
+    notices:
+      e_certificates: 甘人社明电〔2019〕90号 附件2
 """
 
 
@@ -258,6 +260,7 @@ def test_the_settings_are_read() -> None:
         "licence_type_code": "11100000000000000J001",
         "issuer_code": "11620000000000000C",
         "validity": "长期",
+        "notices": {"e_certificates": "甘人社明电〔2019〕90号 附件2"},
     }
 
 
@@ -267,7 +270,14 @@ def test_without_settings_the_defaults_apply() -> None:
         "licence_type_code": None,
         "issuer_code": None,
         "validity": "长期",
+        "notices": {},
     }
+
+
+def test_a_notice_the_public_pages_cannot_cite_is_refused() -> None:
+    block = CERTIFICATES_BLOCK.replace("e_certificates:", "e_licence:")
+    with pytest.raises(PresetError, match="e_licence"):
+        parse_preset(with_certificates(block), "demo.yaml")
 
 
 @pytest.mark.parametrize(
