@@ -180,20 +180,23 @@ class QueueView:
 async def _pane(
     tenant: Tenant,
     case: services.CaseRecord,
+    principal: Principal,
     *,
     actionable: bool,
     reason: str = "",
     errors: dict[str, str] | None = None,
     message: str = "",
 ) -> dict[str, Any]:
-    """The detail pane of one case: its values (ID number masked), files, plan, history and the form."""
+    """The detail pane of one case: its values (the ID number in full only for whoever must 核对 it now),
+    files, plan, history and the form."""
     values = services.form_values(tenant, case)
+    full_id = services.checks_identity(case, principal)
     parts = []
     for part in case.definition.parts:
         shown = []
         for spec in part.fields:
             value = values.get(spec.name)
-            if spec.name == ID_NUMBER_FIELD and value:
+            if spec.name == ID_NUMBER_FIELD and value and not full_id:
                 text = mask_id_number(str(value))
             else:
                 text = display_value(spec, value, case.tree)
@@ -235,7 +238,11 @@ async def _pane(
         "row": case.row,
         "state": case.state,
         "procedure_title": case.definition.title,
-        "masked_id": mask_id_number(values[ID_NUMBER_FIELD]) if values.get(ID_NUMBER_FIELD) else "",
+        "shown_id": (
+            values[ID_NUMBER_FIELD] if full_id else mask_id_number(values[ID_NUMBER_FIELD])
+        )
+        if values.get(ID_NUMBER_FIELD)
+        else "",
         "parts": parts,
         "attachments": attachments,
         "plan": plan,
@@ -302,7 +309,7 @@ class QueueController(Controller):
         context = view.context()
         if not htmx:
             context["notice"] = await _take_notice(principal)
-        context["pane"] = await _pane(tenant, case, actionable=True)
+        context["pane"] = await _pane(tenant, case, principal, actionable=True)
         return render(request, TEMPLATE, context, partial=None if not htmx else "pane")
 
     async def _waiting_case(self, tenant: Tenant, targets: list[Target], case_id: int) -> services.CaseRecord:
@@ -374,7 +381,7 @@ class QueueController(Controller):
             context["removed"] = case_id
             opened = await services.load_case(tenant, following) if following else None
         if opened is not None:
-            context["pane"] = await _pane(tenant, opened, actionable=True)
+            context["pane"] = await _pane(tenant, opened, principal, actionable=True)
         response = render(request, TEMPLATE, context, partial="decided")
         response.headers["HX-Push-Url"] = (
             _case_url(tenant, opened.id, view.filters) if opened else _list_url(tenant, view.filters)
@@ -399,6 +406,7 @@ class QueueController(Controller):
         context["pane"] = await _pane(
             view.tenant,
             case,
+            view.principal,
             actionable=in_queue(view.targets, case.row),
             reason=reason,
             errors=errors,

@@ -161,7 +161,8 @@ async def test_pane_partial_and_full_page(factory: ReissueFactory, office: dict[
     assert partial.status_code == 200
     assert "<html" not in partial.text and 'id="queue-list"' not in partial.text
     assert f'data-case-id="{case_id}"' in partial.text
-    assert "622826********" in partial.text and id_number(serial=21) not in partial.text
+    # The clerk acts on the case now and must 核对 the holder's identity: the full ID number (issue 11).
+    assert id_number(serial=21) in partial.text and "622826********" not in partial.text
     assert f"/t/gansu/cases/{case_id}/files/photo" in partial.text
     assert f"/t/gansu/cases/{case_id}/parts/0" in partial.text  # the clerk's step may edit (六(四))
     assert 'aria-current="step"' in partial.text and "职改办录入员审核编辑并提交" in partial.text
