@@ -303,6 +303,7 @@ class AccountAdminController(Controller):
         listing = await services.managed_accounts_page(
             tenant, managed, query, int(raw_page) if raw_page.isdigit() else 1
         )
+        await services.mark_manageable(tenant, principal, listing.accounts)
         for account in listing.accounts:
             account["shown_id_number"] = services.shown_id_number(tenant, account, principal)
         # Nobody grants the tenant admin role here (services.ensure_role_grantable): the command line does.

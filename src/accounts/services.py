@@ -339,26 +339,44 @@ async def manageable_org_ids(tenant: Tenant, principal: Principal) -> set[int]:
     return (await _authority(tenant, principal)).orgs
 
 
+def _management_refusal(
+    authority: _Authority, account: dict[str, Any], grants: list[dict[str, Any]]
+) -> str | None:
+    """Why the principal whose authority this is may not manage the account (its ``grants``: rows with
+    ``org`` and ``role``), or None if they may."""
+    if account["kind"] == AccountKind.applicant:
+        if account["org"] in authority.orgs:
+            return None
+        return "无权管理该账号：只能管理本单位及直属下级单位的人员"
+    refusals = {(authority.refusal(row["org"], Role(row["role"])), Role(row["role"])) for row in grants}
+    outranking = [role for refusal, role in refusals if refusal == "rank"]
+    if outranking:
+        highest = max(outranking, key=lambda role: role.rank)
+        return f"无权管理该账号：对方持有与您同级或更高的角色（{highest.label}）"
+    if not grants or any(refusal for refusal, _ in refusals):
+        return "无权管理该账号：只能管理本单位及直属下级单位的账号"
+    return None
+
+
 async def ensure_manages(tenant: Tenant, principal: Principal, account_id: int) -> dict[str, Any]:
     """The account, if the principal may manage it: an applicant filed under an org they manage, or staff
     whose every grant they could have made. Raises AccountForbidden otherwise."""
     account = await account_in_tenant(tenant, account_id)
     if account is None:
         raise AccountError("账号不存在")
-    authority = await _authority(tenant, principal)
-    if account["kind"] == AccountKind.applicant:
-        if account["org"] not in authority.orgs:
-            raise AccountForbidden("无权管理该账号：只能管理本单位及直属下级单位的人员")
-        return account
     grants = await RoleGrant.select(RoleGrant.org, RoleGrant.role).where(RoleGrant.account == account_id)
-    refusals = {(authority.refusal(row["org"], Role(row["role"])), Role(row["role"])) for row in grants}
-    outranking = [role for refusal, role in refusals if refusal == "rank"]
-    if outranking:
-        highest = max(outranking, key=lambda role: role.rank)
-        raise AccountForbidden(f"无权管理该账号：对方持有与您同级或更高的角色（{highest.label}）")
-    if not grants or any(refusal for refusal, _ in refusals):
-        raise AccountForbidden("无权管理该账号：只能管理本单位及直属下级单位的账号")
+    refusal = _management_refusal(await _authority(tenant, principal), account, grants)
+    if refusal is not None:
+        raise AccountForbidden(refusal)
     return account
+
+
+async def mark_manageable(tenant: Tenant, principal: Principal, accounts: list[dict[str, Any]]) -> None:
+    """Sets each listed account's ``refusal`` (see ``managed_accounts``, which lists their grants): the list
+    offers no action that ``ensure_manages`` would refuse."""
+    authority = await _authority(tenant, principal)
+    for account in accounts:
+        account["refusal"] = _management_refusal(authority, account, account["grants"])
 
 
 async def ensure_role_grantable(tenant: Tenant, principal: Principal, org_id: int, role: Role) -> None:

@@ -238,9 +238,7 @@ async def _pane(
         "row": case.row,
         "state": case.state,
         "procedure_title": case.definition.title,
-        "shown_id": (
-            values[ID_NUMBER_FIELD] if full_id else mask_id_number(values[ID_NUMBER_FIELD])
-        )
+        "shown_id": (values[ID_NUMBER_FIELD] if full_id else mask_id_number(values[ID_NUMBER_FIELD]))
         if values.get(ID_NUMBER_FIELD)
         else "",
         "parts": parts,

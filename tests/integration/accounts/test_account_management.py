@@ -161,3 +161,24 @@ async def test_nobody_grants_the_tenant_admin_role_from_the_page() -> None:
         whom = await target(CITY, Role.clerk)
         with pytest.raises(AccountError, match="地区管理员只能由系统管理员用命令行创建"):
             await grant_role(where, actor, whom.account_id, province, Role.tenant_admin)
+
+
+async def test_the_list_offers_no_action_on_an_account_it_cannot_manage(
+    new_client: Callable[..., httpx.AsyncClient],
+) -> None:
+    """The accounts page lists the fellow org admin of the same office but offers none of the buttons the
+    services would refuse; a reviewer of the office keeps them."""
+    actor = await signed_in_staff(new_client, "gansu", (CITY, Role.org_admin))
+    peer, reviewer = await target(CITY, Role.org_admin), await target(CITY, Role.reviewer)
+
+    async def listed(whom: Target) -> tuple[str, str]:  # searched by user name: the list is paged
+        (row,) = await Account.select(Account.username).where(Account.id == whom.account_id)
+        found = await actor.get("/t/gansu/admin/accounts/", params={"q": row["username"]})
+        return row["username"], found.text
+
+    assert f"/admin/accounts/{reviewer.account_id}/reset" in (await listed(reviewer))[1]
+    username, page = await listed(peer)
+    assert f"<td>{username}</td>" in page  # listed …
+    assert f"/admin/accounts/{peer.account_id}/reset" not in page  # … with no button to press
+    assert f"/admin/accounts/{peer.account_id}/disable" not in page
+    assert "对方持有与您同级或更高的角色（单位管理员）" in page
