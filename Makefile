@@ -45,7 +45,7 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/authority.py
 	$(BIN)/python bench/render.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/review_queue.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -3,8 +3,8 @@ fetches for the list: tabs with capped counts, filters, one page of rows) asked 
 reviewer of the busiest queue (the Lanzhou city office, ~25,000 cases waiting), through the real app over
 ASGI. Target: p95 ≤ 50 ms and ≤ 30 KB, on SQLite and on PostgreSQL.
 
-`python bench/queue.py [cases]` uses a scratch SQLite file (deleted afterwards); with DATABASE_URL set it
-uses that database (migrated, presets loaded, the bench's own cases replaced on each run: use a scratch
+`python bench/review_queue.py [cases]` uses a scratch SQLite file (deleted afterwards); with DATABASE_URL set
+it uses that database (migrated, presets loaded, the bench's own cases replaced on each run: use a scratch
 database, never the shared `test` one). Last line: `queue: p50 <ms> ms, p95 <ms> ms, <kb> KB`.
 """
 
@@ -37,7 +37,9 @@ if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{_scratch / 'queue.sqlite3'}"
     os.environ.setdefault("ZHICHENG_FILES_DIR", str(_scratch / "files"))
 elif urlsplit(os.environ["DATABASE_URL"]).path.strip("/") == "test":
-    raise SystemExit("bench/queue.py fills its database with 200,000 cases: not the shared `test` database")
+    raise SystemExit(
+        "bench/review_queue.py fills its database with 200,000 cases: not the shared `test` database"
+    )
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
 import httpx  # noqa: E402
