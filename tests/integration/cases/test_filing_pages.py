@@ -431,6 +431,9 @@ async def test_start_refusals_are_told_in_chinese(
     response = await applicant.post("/t/gansu/cases", {"procedure": "collection"})
     assert response.status_code == 422
     assert "“职称评审信息采集填报”已于2021年05月31日截止" in text_of(response)
+    closed = text_of(await applicant.client.get("/t/gansu/cases/new?procedure=collection"))
+    # The title once, not before its own window text.
+    assert '<p class="form-error">“职称评审信息采集填报”已于2021年05月31日截止</p>' in closed
     # A procedure this region does not offer.
     response = await applicant.client.get("/t/gansu/cases/new?procedure=digitization")
     assert response.status_code == 404 and "本地区未开通该事项" in text_of(response)
