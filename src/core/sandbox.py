@@ -21,7 +21,19 @@ class SandboxTimeout(SandboxError):
     pass
 
 
+# At most this many children at once per app process: many visitors (each within their own rate limit) would
+# otherwise start a child each, and together exhaust memory (each may take its cap) and the cores. The rest
+# wait for a slot; the wall-clock limit counts from the child's start.
+CHILD_SLOTS = 2 * (os.cpu_count() or 1)
+child_slots = asyncio.Semaphore(CHILD_SLOTS)
+
+
 async def run_limited(module: str, data: bytes, *, seconds: float, memory: int, cpu: int) -> bytes:
+    async with child_slots:
+        return await _run_child(module, data, seconds=seconds, memory=memory, cpu=cpu)
+
+
+async def _run_child(module: str, data: bytes, *, seconds: float, memory: int, cpu: int) -> bytes:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
